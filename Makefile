@@ -1,0 +1,35 @@
+# Every target creates .venv on demand, so a fresh clone needs no separate install step.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SUBMISSION ?= exercises
+JOBS ?= 2
+
+.PHONY: setup test grade exercises lint bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+test: setup
+	$(PY) -m pytest -n $(JOBS)
+
+grade: setup
+	$(PY) -m grader grade $(SUBMISSION)
+
+exercises: setup
+	$(PY) -m grader exercises
+
+lint: setup
+	$(PY) -m ruff check grader tests bench
+	$(PY) -m ruff format --check grader tests bench
+
+bench: setup
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -1,0 +1,208 @@
+"""Judge one test: the student's answer (a SandboxResult) against the expected value.
+
+Runs in the grader on plain numpy arrays. A message says what was wrong in terms a student
+can act on; for hidden cases it describes the input by size and kind only and never prints
+expected values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from grader.cases import Case, Exercise
+from grader.config import Tolerance
+from grader.sandbox import SandboxResult
+
+MXNET_ARRAY = "mxnet.numpy.ndarray"
+NOT_IMPLEMENTED = "is not implemented yet"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: str  # passed, failed, error or timeout
+    message: str
+
+
+def show(array: np.ndarray) -> str:
+    return np.array2string(
+        np.asarray(array),
+        precision=4,
+        suppress_small=True,
+        separator=", ",
+        max_line_width=100,
+        threshold=200,
+    )
+
+
+def position(index: tuple[int, ...]) -> str:
+    return "[" + ", ".join(str(int(i)) for i in index) + "]"
+
+
+def describe(case: Case) -> str:
+    """The input, in full for a public case and by size and kind for a hidden one."""
+    if not case.public:
+        return f"hidden case ({case.description})"
+    parts = [f"{name} = {show(value)}" for name, value in case.inputs.items()]
+    parts += [
+        f"{name} = {tuple(v) if isinstance(v, list) else v}" for name, v in case.params.items()
+    ]
+    return f"public case: {case.description}\n  " + "\n  ".join(parts)
+
+
+def friendly_type(type_name: str) -> str:
+    names = {
+        "builtins.NoneType": "None",
+        MXNET_ARRAY: "an mxnet.np array",
+        "numpy.ndarray": "a NumPy array",
+        "builtins.list": "a list",
+        "builtins.tuple": "a tuple",
+    }
+    return names.get(type_name, f"a {type_name.removeprefix('builtins.')}")
+
+
+def judge(
+    exercise: Exercise,
+    case: Case,
+    expected: np.ndarray,
+    result: SandboxResult,
+    tolerance: Tolerance,
+    device: str,
+) -> Verdict:
+    """The verdict for one test of one case on one device."""
+    failed_call = judge_call(exercise, result)
+    if failed_call is not None:
+        return failed_call
+    notes = []
+    got = result.array
+    if got is None:
+        hint = ": is a `return` missing?" if result.type_name == "builtins.NoneType" else ""
+        return Verdict(
+            "failed",
+            f"{describe(case)}\nreturned {friendly_type(result.type_name)}, not numbers{hint}",
+        )
+    wanted_type = "builtins.tuple" if exercise.result == "shape" else MXNET_ARRAY
+    if result.type_name != wanted_type:
+        notes.append(
+            f"note: returned {friendly_type(result.type_name)}, not "
+            f"{friendly_type(wanted_type)}; graded it by value"
+        )
+    if exercise.result != "shape" and device != "cpu":
+        wrong_device = judge_device(result, device)
+        if wrong_device:
+            return Verdict("failed", wrong_device)
+    if exercise.result == "shape":
+        verdict = judge_shape_tuple(case, expected, got)
+    else:
+        verdict = judge_values(exercise, case, expected, got, tolerance)
+    if verdict.status == "passed":
+        verdict = judge_inputs_unchanged(case, result) or verdict
+    message = "\n".join([verdict.message, *notes]).strip()
+    return Verdict(verdict.status, message)
+
+
+def judge_call(exercise: Exercise, result: SandboxResult) -> Verdict | None:
+    """A verdict when the call itself did not return normally, else None."""
+    if result.status == "returned":
+        return None
+    if result.status == "missing":
+        return Verdict("failed", f"{exercise.name} is not defined in the submission")
+    if result.status == "not_implemented":
+        return Verdict(
+            "failed", f"{exercise.name} {NOT_IMPLEMENTED} (it raises NotImplementedError)"
+        )
+    if result.status in ("interface", "too_large"):
+        return Verdict("failed", result.message)
+    if result.status == "timeout":
+        return Verdict("timeout", result.message)
+    if result.status == "raised":
+        return Verdict("error", f"{exercise.call} raised {result.message}")
+    return Verdict("error", result.message)
+
+
+def judge_device(result: SandboxResult, device: str) -> str | None:
+    expected_context = f"gpu({device[3:] or 0})"
+    if result.context is None:
+        return (
+            f"on {expected_context} the result must be an mxnet array on that device, but it "
+            f"is {friendly_type(result.type_name)}, which lives in CPU memory"
+        )
+    if result.context != expected_context:
+        return (
+            f"the inputs were on {expected_context} but the result is on {result.context}: "
+            f"create new arrays on the input's device (for example "
+            f"np.zeros(shape, ctx=X.ctx)), not on a fixed one"
+        )
+    return None
+
+
+def judge_values(
+    exercise: Exercise, case: Case, expected: np.ndarray, got: np.ndarray, tolerance: Tolerance
+) -> Verdict:
+    intro = describe(case)
+    if got.shape != expected.shape:
+        return Verdict(
+            "failed", f"{intro}\nwrong shape: expected {expected.shape}, got {got.shape}"
+        )
+    got64 = got.astype(np.float64)
+    bad = ~np.isfinite(got64)
+    if bad.any():
+        where = position(np.argwhere(bad)[0])
+        return Verdict(
+            "failed", f"{intro}\nthe result contains {got64[tuple(np.argwhere(bad)[0])]} at {where}"
+        )
+    close = np.isclose(got64, expected, rtol=tolerance.rtol, atol=tolerance.atol)
+    if close.all():
+        return Verdict("passed", "")
+    difference = np.abs(got64 - expected)
+    worst = np.unravel_index(int(np.argmax(difference)), difference.shape)
+    allowed = f"rtol {tolerance.rtol:g}, atol {tolerance.atol:g}"
+    what = "learned kernel" if exercise.result == "kernel" else "result"
+    lines = [
+        intro,
+        f"{int((~close).sum())} of {close.size} values of the {what} are off "
+        f"(allowed: {allowed}); the largest difference is "
+        f"{difference[worst]:.4g} at {position(worst)}",
+    ]
+    if case.public:
+        lines += [f"expected {show(expected)}", f"got      {show(got)}"]
+    return Verdict("failed", "\n".join(lines))
+
+
+def judge_shape_tuple(case: Case, expected: np.ndarray, got: np.ndarray) -> Verdict:
+    intro = describe(case)
+    flat = got.reshape(-1) if got.ndim else got.reshape(1)
+    if got.ndim != 1 or flat.size != expected.size:
+        return Verdict(
+            "failed",
+            f"{intro}\nexpected a (height, width) pair, got {show(got)} with shape {got.shape}",
+        )
+    if not np.all(np.isfinite(flat)) or not np.all(flat == np.round(flat)):
+        return Verdict("failed", f"{intro}\nexpected whole numbers, got {show(got)}")
+    if np.array_equal(flat.astype(np.int64), expected):
+        return Verdict("passed", "")
+    if case.public:
+        return Verdict(
+            "failed",
+            f"{intro}\nexpected {tuple(expected.tolist())}, "
+            f"got {tuple(flat.astype(np.int64).tolist())}",
+        )
+    wrong = [name for name, g, e in zip(("height", "width"), flat, expected) if g != e]
+    return Verdict(
+        "failed",
+        f"{intro}\ngot {tuple(flat.astype(np.int64).tolist())}: the "
+        f"{' and the '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} wrong",
+    )
+
+
+def judge_inputs_unchanged(case: Case, result: SandboxResult) -> Verdict | None:
+    for name, before in case.inputs.items():
+        after = result.inputs_after.get(name)
+        if after is None or after.shape != before.shape or not np.array_equal(after, before):
+            return Verdict(
+                "failed",
+                f"{describe(case)}\nthe result is right, but the function "
+                f"changed its input {name} in place",
+            )
+    return None

@@ -1,0 +1,219 @@
+"""The course configuration (config.yaml), read once and validated into frozen dataclasses.
+
+Every mistake is refused with a ConfigError that names the file and the key, e.g.
+`config.yaml: exercises.corr2d.points: expected a number >= 0, got 'ten'`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SEED_ENVIRONMENT_VARIABLE = "GRADER_SEED"
+DEVICE_NAMES = ("cpu", "gpu")
+GPU_POLICIES = ("optional", "required")
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message names the file and key."""
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    rtol: float
+    atol: float
+
+
+@dataclass(frozen=True)
+class ExerciseConfig:
+    name: str
+    points: float
+    public_cases: int
+    hidden_cases: int
+    time_limit_seconds: float
+    tolerance: Tolerance
+    uses: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Limits:
+    submission_seconds: float
+    startup_seconds: float
+    load_seconds: float
+    output_bytes: int
+    result_bytes: int
+    restarts: int
+
+
+@dataclass(frozen=True)
+class CourseConfig:
+    seed: int
+    devices: tuple[str, ...]
+    gpu: str
+    limits: Limits
+    exercises: tuple[ExerciseConfig, ...]
+    source: str = "config.yaml"
+
+    def exercise(self, name: str) -> ExerciseConfig:
+        return next(exercise for exercise in self.exercises if exercise.name == name)
+
+
+class _Section:
+    """One mapping of the YAML document, read key by key with errors that name the key."""
+
+    def __init__(self, data: Any, path: str, source: str) -> None:
+        self.path, self.source = path, source
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            self.fail(path, f"expected a mapping, got {_show(data)}")
+        self.data = data
+
+    def fail(self, key: str, problem: str) -> None:
+        raise ConfigError(f"{self.source}: {key}: {problem}")
+
+    def key(self, name: str) -> str:
+        return f"{self.path}.{name}" if self.path else name
+
+    def refuse_unknown(self, allowed: set[str]) -> None:
+        for name in self.data:
+            if name not in allowed:
+                known = ", ".join(sorted(allowed))
+                self.fail(self.key(str(name)), f"unknown key (known keys: {known})")
+
+    def number(self, name: str, default: Any, *, minimum: float = 0, integer: bool = False):
+        value = self.data.get(name, default)
+        ok_type = int if integer else (int, float)
+        if isinstance(value, bool) or not isinstance(value, ok_type) or value < minimum:
+            kind = "an integer" if integer else "a number"
+            self.fail(self.key(name), f"expected {kind} >= {minimum}, got {_show(value)}")
+        return value
+
+    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
+        value = self.data.get(name, default)
+        if value not in choices:
+            self.fail(self.key(name), f"expected one of {', '.join(choices)}, got {_show(value)}")
+        return value
+
+    def section(self, name: str) -> _Section:
+        return _Section(self.data.get(name), self.key(name), self.source)
+
+
+def _show(value: Any) -> str:
+    return repr(value) if not isinstance(value, (dict, list)) else type(value).__name__
+
+
+def _tolerance(section: _Section, default: Tolerance) -> Tolerance:
+    section.refuse_unknown({"rtol", "atol"})
+    return Tolerance(
+        rtol=float(section.number("rtol", default.rtol)),
+        atol=float(section.number("atol", default.atol)),
+    )
+
+
+def _devices(top: _Section) -> tuple[str, ...]:
+    value = top.data.get("devices", ["cpu", "gpu"])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value or any(d not in DEVICE_NAMES for d in value):
+        top.fail("devices", f"expected a list drawn from {', '.join(DEVICE_NAMES)}, got {value!r}")
+    if "cpu" not in value:
+        top.fail("devices", "cpu must be listed: every case runs on the CPU")
+    return tuple(d for d in DEVICE_NAMES if d in value)
+
+
+def parse_config(data: Any, source: str, known_exercises: dict[str, int]) -> CourseConfig:
+    """Validate a loaded YAML document. known_exercises maps each name to its public cases."""
+    top = _Section(data, "", source)
+    top.refuse_unknown({"seed", "devices", "gpu", "limits", "defaults", "exercises"})
+
+    limits_section = top.section("limits")
+    limits_section.refuse_unknown(
+        {
+            "submission_seconds",
+            "startup_seconds",
+            "load_seconds",
+            "output_kib",
+            "result_mib",
+            "restarts",
+        }
+    )
+    limits = Limits(
+        submission_seconds=float(limits_section.number("submission_seconds", 300, minimum=1)),
+        startup_seconds=float(limits_section.number("startup_seconds", 60, minimum=1)),
+        load_seconds=float(limits_section.number("load_seconds", 30, minimum=1)),
+        output_bytes=1024 * limits_section.number("output_kib", 64, minimum=1, integer=True),
+        result_bytes=2**20 * limits_section.number("result_mib", 16, minimum=1, integer=True),
+        restarts=limits_section.number("restarts", 3, integer=True),
+    )
+
+    defaults = top.section("defaults")
+    defaults.refuse_unknown({"tolerance", "time_limit_seconds"})
+    default_tolerance = _tolerance(defaults.section("tolerance"), Tolerance(1e-4, 1e-4))
+    default_time = float(defaults.number("time_limit_seconds", 10, minimum=0.1))
+
+    exercises_section = top.section("exercises")
+    if not exercises_section.data:
+        top.fail("exercises", "no exercises are configured")
+    exercises = []
+    for name in exercises_section.data:
+        if name not in known_exercises:
+            known = ", ".join(known_exercises)
+            top.fail(f"exercises.{name}", f"not an exercise of this chapter (known: {known})")
+        entry = exercises_section.section(name)
+        entry.refuse_unknown(
+            {"points", "public_cases", "hidden_cases", "time_limit_seconds", "tolerance", "uses"}
+        )
+        available = known_exercises[name]
+        public = entry.number("public_cases", available, integer=True)
+        if public > available:
+            entry.fail(
+                entry.key("public_cases"), f"only {available} public cases exist, got {public}"
+            )
+        uses = entry.data.get("uses", [])
+        if not isinstance(uses, list) or any(u not in exercises_section.data for u in uses):
+            entry.fail(entry.key("uses"), f"expected a list of configured exercises, got {uses!r}")
+        exercises.append(
+            ExerciseConfig(
+                name=name,
+                points=float(entry.number("points", 10)),
+                public_cases=public,
+                hidden_cases=entry.number("hidden_cases", 5, integer=True),
+                time_limit_seconds=float(
+                    entry.number("time_limit_seconds", default_time, minimum=0.1)
+                ),
+                tolerance=_tolerance(entry.section("tolerance"), default_tolerance),
+                uses=tuple(uses),
+            )
+        )
+
+    seed = top.number("seed", 0, integer=True)
+    return CourseConfig(
+        seed=seed,
+        devices=_devices(top),
+        gpu=top.choice("gpu", "optional", GPU_POLICIES),
+        limits=limits,
+        exercises=tuple(exercises),
+        source=source,
+    )
+
+
+def load_config(path: Path, known_exercises: dict[str, int]) -> CourseConfig:
+    """Read and validate config.yaml; GRADER_SEED in the environment overrides its seed."""
+    try:
+        data = yaml.safe_load(path.read_text())
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML: {error}") from None
+    config = parse_config(data, str(path), known_exercises)
+    override = os.environ.get(SEED_ENVIRONMENT_VARIABLE)
+    if override is not None:
+        if not override.strip().isdigit():
+            raise ConfigError(f"{SEED_ENVIRONMENT_VARIABLE}: expected an integer, got {override!r}")
+        config = replace(config, seed=int(override))
+    return config

@@ -1,0 +1,187 @@
+"""Grade one submission: config -> cases -> sandboxed calls -> verdicts -> one Report."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from grader import mxnet_backend
+from grader.cases import EXERCISES, Case, cases_for
+from grader.checks import NOT_IMPLEMENTED, judge
+from grader.config import CourseConfig, ExerciseConfig
+from grader.report import ExerciseResult, Report, TestResult
+from grader.sandbox import LoadResult, Sandbox
+from grader.submission import read_submission
+
+DEVICE_CHOICES = ("cpu", "gpu", "all")
+
+
+@dataclass(frozen=True)
+class DevicePlan:
+    device: str  # "cpu", "gpu0", ...; "gpu" when there is none to run on
+    skip_reason: str | None = None
+    counted: bool = True  # whether its tests count toward max_score
+
+
+def plan_devices(config: CourseConfig, choice: str | None, gpus: int) -> list[DevicePlan]:
+    """The devices to run every case on; a missing GPU is skipped, or an error if required."""
+    choice = choice or ("all" if "gpu" in config.devices else "cpu")
+    plans = [DevicePlan("cpu")] if choice in ("cpu", "all") else []
+    if choice in ("gpu", "all"):
+        if gpus:
+            plans += [DevicePlan(f"gpu{i}") for i in range(gpus)]
+        elif config.gpu == "required":
+            plans.append(
+                DevicePlan(
+                    "gpu",
+                    "the course requires GPU tests (gpu: required) but "
+                    "MXNet sees no GPU on this machine",
+                )
+            )
+        else:
+            plans.append(DevicePlan("gpu", "no GPU: MXNet sees none on this machine", False))
+    return plans
+
+
+@dataclass(frozen=True)
+class ExercisePlan:
+    config: ExerciseConfig
+    cases: tuple[Case, ...]
+    expected: tuple[np.ndarray, ...]
+
+
+def plan_exercises(config: CourseConfig, seed: int, oracle) -> list[ExercisePlan]:
+    plans = []
+    for exercise in config.exercises:
+        cases = cases_for(exercise.name, exercise.public_cases, exercise.hidden_cases, seed, oracle)
+        expected = tuple(EXERCISES[exercise.name].expected(case, oracle) for case in cases)
+        plans.append(ExercisePlan(exercise, tuple(cases), expected))
+    return plans
+
+
+def grade_exercise(
+    plan: ExercisePlan, devices: list[DevicePlan], sandbox: Sandbox, loaded: LoadResult
+) -> ExerciseResult:
+    exercise, spec = plan.config, EXERCISES[plan.config.name]
+    counted = sum(d.counted for d in devices) * len(plan.cases)
+    share = exercise.points / counted if counted else 0.0
+    defined_at = loaded.defined.get(exercise.name)
+    timed_out: set[str] = set()
+    tests = []
+    for case, expected in zip(plan.cases, plan.expected):
+        for device in devices:
+            output, seconds = "", 0.0
+            if device.skip_reason:
+                status, message = ("error" if device.counted else "skipped"), device.skip_reason
+            elif loaded.failure:
+                status, message = loaded.failure_status, f"not run: {loaded.failure}"
+            elif defined_at is None:
+                status, message = "failed", f"{exercise.name} is not defined in the submission"
+            elif device.device in timed_out:
+                status, message = "timeout", "not run: an earlier test of this exercise timed out"
+            else:
+                result = sandbox.call(
+                    exercise.name,
+                    case.inputs,
+                    case.params,
+                    device.device,
+                    exercise.time_limit_seconds,
+                )
+                verdict = judge(spec, case, expected, result, exercise.tolerance, device.device)
+                status, message = verdict.status, verdict.message
+                output, seconds = result.output, result.seconds
+                if status == "timeout":
+                    timed_out.add(device.device)
+            tests.append(
+                TestResult(
+                    name=f"{case.name} [{device.device}]",
+                    status=status,
+                    score=share if status == "passed" else 0.0,
+                    max_score=share if device.counted else 0.0,
+                    message=message,
+                    device=device.device,
+                    visibility=case.visibility,
+                    output=output,
+                    seconds=seconds,
+                )
+            )
+    return ExerciseResult(exercise.name, tuple(tests), defined_at)
+
+
+def dependency_notes(results: list[ExerciseResult], config: CourseConfig) -> list[ExerciseResult]:
+    """Point a failing exercise at a failing exercise it builds on: fix that one first."""
+    by_name = {r.name: r for r in results}
+    annotated = []
+    for result in results:
+        notes = list(result.notes)
+        failing = [t for t in result.tests if t.status not in ("passed", "skipped")]
+        if failing and not all(NOT_IMPLEMENTED in t.message for t in failing):
+            for used in config.exercise(result.name).uses:
+                dependency = by_name[used]
+                if dependency.score < dependency.max_score:
+                    bad = (
+                        len(dependency.tests)
+                        - dependency.count("passed")
+                        - dependency.count("skipped")
+                    )
+                    notes.append(
+                        f"{result.name} builds on {used}, which fails {bad} of its "
+                        f"tests: fix {used} first, this may then pass too"
+                    )
+        annotated.append(ExerciseResult(result.name, result.tests, result.defined_at, tuple(notes)))
+    return annotated
+
+
+MAX_LOAD_ERRORS_SHOWN = 8
+
+
+def submission_notes(problems: tuple[str, ...], loaded: LoadResult) -> tuple[str, ...]:
+    notes = list(problems)
+    if loaded.failure:
+        notes.append(f"the submission could not be loaded: {loaded.failure}")
+    if loaded.unfinished:
+        notes.append(
+            f"top-level code failed at {loaded.unfinished} places because it calls "
+            f"an unfinished exercise (expected until that exercise is done)"
+        )
+    notes += [
+        f"error while loading, at {error} (the code after it still ran)"
+        for error in loaded.errors[:MAX_LOAD_ERRORS_SHOWN]
+    ]
+    if len(loaded.errors) > MAX_LOAD_ERRORS_SHOWN:
+        hidden = len(loaded.errors) - MAX_LOAD_ERRORS_SHOWN
+        notes.append(f"... and {hidden} more errors while loading")
+    notes += list(loaded.notes)
+    if loaded.output.strip():
+        notes.append("printed while loading:\n" + loaded.output.rstrip())
+    return tuple(notes)
+
+
+def grade(
+    path: Path, config: CourseConfig, seed: int | None = None, device: str | None = None
+) -> Report:
+    """Grade the submission at path. Every configured exercise appears in the report."""
+    started = time.monotonic()
+    seed = config.seed if seed is None else seed
+    submission = read_submission(path)
+    names = [exercise.name for exercise in config.exercises]
+    with Sandbox(submission, names, config.limits) as sandbox:
+        # The worker imports MXNet in its own process meanwhile; these overlap.
+        oracle = mxnet_backend.MXNetOracle()
+        devices = plan_devices(config, device, mxnet_backend.gpu_count())
+        plans = plan_exercises(config, seed, oracle)
+        loaded = sandbox.load()
+        results = [grade_exercise(plan, devices, sandbox, loaded) for plan in plans]
+        isolation = sandbox.isolation
+    return Report(
+        submission=submission.name,
+        seed=seed,
+        exercises=tuple(dependency_notes(results, config)),
+        notes=submission_notes(submission.problems, loaded),
+        isolation=isolation,
+        framework=mxnet_backend.FRAMEWORK,
+        seconds=time.monotonic() - started,
+    )

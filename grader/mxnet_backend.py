@@ -1,0 +1,184 @@
+"""Everything MXNet-specific, in one place, so another framework needs only a sibling module.
+
+Trusted side (the grader's process): `MXNetOracle` computes expected values with MXNet's own
+convolution in float64, and `gpu_count` says which devices exist.
+Student side (the worker process): `call_exercise` places inputs on a device, calls the
+student's name the way the exercise means it to be called, and `plain_result` turns whatever
+came back into plain numpy plus a note. Nothing here compares or scores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as onp
+
+FRAMEWORK = "mxnet"
+
+
+def _mxnet():
+    import mxnet as mx
+    from mxnet import npx
+
+    npx.set_np()
+    return mx
+
+
+def gpu_count() -> int:
+    """GPUs MXNet can use here (0 with the CPU-only wheel)."""
+    try:
+        return int(_mxnet().context.num_gpus())
+    except Exception:  # a CUDA build on a machine without a driver raises here
+        return 0
+
+
+class MXNetOracle:
+    """Trusted reference: MXNet's convolution operator, in float64 on the CPU."""
+
+    def __init__(self) -> None:
+        self.mx = _mxnet()
+
+    def convolve(self, data, weight, bias=None, padding=(0, 0), strides=(1, 1)) -> onp.ndarray:
+        np, npx = self.mx.np, self.mx.npx
+        c_o, _, k_h, k_w = weight.shape
+        args = [np.array(data[None], dtype="float64"), np.array(weight, dtype="float64")]
+        if bias is not None:
+            args.append(np.array(onp.broadcast_to(bias, (c_o,)), dtype="float64"))
+        out = npx.convolution(
+            *args,
+            kernel=(k_h, k_w),
+            num_filter=c_o,
+            pad=tuple(padding),
+            stride=tuple(strides),
+            no_bias=bias is None,
+        )
+        return out.asnumpy()[0]
+
+    def output_shape(self, input_shape, kernel_size, padding, strides) -> tuple[int, int]:
+        data = onp.zeros((1, *input_shape))
+        weight = onp.zeros((1, 1, *kernel_size))
+        return tuple(int(n) for n in self.convolve(data, weight, None, padding, strides).shape[1:])
+
+
+# -- the student side ----------------------------------------------------------------------------
+
+
+class WrongInterface(Exception):
+    """The student's name exists but cannot be used as the exercise says; the message says why."""
+
+
+def context(device: str):
+    """'cpu' or 'gpuN' -> an MXNet context."""
+    mx = _mxnet()
+    return mx.cpu(0) if device == "cpu" else mx.gpu(int(device[3:] or 0))
+
+
+def on_device(array: onp.ndarray, ctx):
+    return _mxnet().np.array(array, dtype="float32", ctx=ctx)
+
+
+def call_array_function(fn: Callable, inputs: dict, params: dict, ctx):
+    return fn(inputs["X"], inputs["K"])
+
+
+def call_conv2d_block(block_class: Callable, inputs: dict, params: dict, ctx):
+    mx = _mxnet()
+    weight, bias = inputs["weight"], inputs["bias"]
+    block = block_class(tuple(weight.shape))
+    if not isinstance(block, mx.gluon.Block):
+        raise WrongInterface(f"Conv2D(...) made a {type(block).__name__}, not an nn.Block")
+    for name, value in (("weight", weight), ("bias", bias)):
+        parameter = getattr(block, name, None)
+        if not isinstance(parameter, mx.gluon.Parameter):
+            raise WrongInterface(f"Conv2D has no parameter named '{name}' (self.{name})")
+        if tuple(parameter.shape or ()) != tuple(value.shape):
+            raise WrongInterface(
+                f"Conv2D(kernel_size={tuple(weight.shape)}).{name} has shape "
+                f"{tuple(parameter.shape or ())}; it should be {tuple(value.shape)}"
+            )
+    block.initialize(ctx=ctx)
+    block.weight.set_data(weight)
+    block.bias.set_data(bias)
+    return block(inputs["X"])
+
+
+def call_learn_kernel(fn: Callable, inputs: dict, params: dict, ctx):
+    return fn(
+        inputs["X"],
+        inputs["Y"],
+        tuple(params["kernel_size"]),
+        lr=params["lr"],
+        num_epochs=params["num_epochs"],
+    )
+
+
+def call_comp_conv2d(fn: Callable, inputs: dict, params: dict, ctx):
+    mx = _mxnet()
+    # Parameter-level initializers win over the one passed to initialize(), so the layer holds
+    # the case's weights whatever initialize() call the student makes.
+    layer = mx.gluon.nn.Conv2D(
+        1,
+        kernel_size=tuple(params["kernel_size"]),
+        padding=tuple(params["padding"]),
+        strides=tuple(params["strides"]),
+        weight_initializer=mx.init.Constant(inputs["weight"].asnumpy()[None, None]),
+        bias_initializer=mx.init.Constant(float(inputs["bias"].asnumpy()[0])),
+    )
+    return fn(layer, inputs["X"])
+
+
+def call_conv_output_shape(fn: Callable, inputs: dict, params: dict, ctx):
+    return fn(
+        tuple(params["input_shape"]),
+        tuple(params["kernel_size"]),
+        padding=tuple(params["padding"]),
+        strides=tuple(params["strides"]),
+    )
+
+
+CALLERS: dict[str, Callable] = {
+    "corr2d": call_array_function,
+    "Conv2D": call_conv2d_block,
+    "learn_kernel": call_learn_kernel,
+    "comp_conv2d": call_comp_conv2d,
+    "conv_output_shape": call_conv_output_shape,
+    "corr2d_multi_in": call_array_function,
+    "corr2d_multi_in_out": call_array_function,
+    "corr2d_multi_in_out_1x1": call_array_function,
+}
+
+
+def call_exercise(
+    exercise: str, fn: Callable, inputs: dict[str, onp.ndarray], params: dict, device: str
+) -> tuple[Any, dict[str, onp.ndarray]]:
+    """Run one case on one device; return the raw result and the inputs as they are afterwards."""
+    mx = _mxnet()
+    ctx = context(device)
+    placed = {name: on_device(array, ctx) for name, array in inputs.items()}
+    mx.random.seed(0, ctx="all")
+    onp.random.seed(0)
+    with ctx:
+        value = CALLERS[exercise](fn, placed, params, ctx)
+        if isinstance(value, mx.nd.NDArray):
+            value.wait_to_read()
+    after = {name: array.asnumpy() for name, array in placed.items()}
+    return value, after
+
+
+def plain_result(value: Any) -> tuple[str, onp.ndarray | None, str | None]:
+    """(type name, the value as a plain numpy array or None, its MXNet context or None)."""
+    mx = _mxnet()
+    kind = type(value)
+    type_name = f"{kind.__module__}.{kind.__qualname__}"[:120]
+    if isinstance(value, mx.nd.NDArray):  # mxnet.np.ndarray is a subclass
+        return type_name, value.asnumpy(), str(value.ctx)
+    try:
+        array = onp.asarray(value)
+    except Exception:
+        return type_name, None, None
+    if array.dtype == object or not (
+        onp.issubdtype(array.dtype, onp.number) or array.dtype == bool
+    ):
+        return type_name, None, None
+    return type_name, onp.ascontiguousarray(array), None

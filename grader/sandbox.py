@@ -1,0 +1,382 @@
+"""The grader's side of the trust boundary: a child process that runs one submission.
+
+The child (grader.worker) gets a copy of the submission in a fresh temporary directory, a
+scrubbed environment and its own process group; it receives inputs and sends back answers as
+plain data (grader.protocol). Whatever it does, exiting, hanging, printing or crashing, ends as
+a SandboxResult for that one test: the child is killed (its whole process group) and started
+again for the next test, within the submission's time budget.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from grader import protocol
+from grader.config import Limits
+from grader.submission import Submission
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from grader.worker import main; main(sys.argv)"
+ISOLATION = "basic"
+
+
+@dataclass(frozen=True, eq=False)
+class SandboxResult:
+    """What one call of the student's code gave, as plain data. status is one of:
+    returned, raised, not_implemented, interface, missing, too_large, timeout, crashed."""
+
+    status: str
+    message: str = ""
+    type_name: str = ""
+    array: np.ndarray | None = None
+    context: str | None = None
+    inputs_after: dict[str, np.ndarray] = field(default_factory=dict)
+    output: str = ""
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    defined: dict[str, str]  # graded name -> where its definition is
+    errors: tuple[str, ...]  # "file, line N: Error: message"
+    unfinished: int  # errors that only come from calling unfinished stubs
+    notes: tuple[str, ...]
+    output: str
+    failure: str | None = None  # the worker could not load the submission at all
+    failure_status: str = "error"  # or "timeout"
+
+
+def worker_environment(home: Path) -> dict[str, str]:
+    """Only what Python needs: no secrets, no seed, no grader settings."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "TMPDIR": str(home),
+        "LANG": "C.UTF-8",
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "OMP_NUM_THREADS": "1",
+    }
+
+
+def send_within(fd: int, data: bytes, deadline: float) -> None:
+    view = memoryview(data)
+    while view:
+        _, ready, _ = select.select([], [fd], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            raise protocol.DeadlineExceeded()
+        try:
+            view = view[os.write(fd, view[: 1 << 16]) :]
+        except BlockingIOError:
+            continue
+        except BrokenPipeError:
+            raise protocol.ChannelClosed("the worker closed its channel") from None
+
+
+class WorkerProcess:
+    """One child process and its two pipes."""
+
+    def __init__(self, workdir: Path, log_path: Path) -> None:
+        request_read, self.request_write = os.pipe()
+        self.response_read, response_write = os.pipe()
+        os.set_blocking(self.request_write, False)
+        with open(log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-I",
+                    "-c",
+                    BOOT,
+                    str(PACKAGE_ROOT),
+                    str(request_read),
+                    str(response_write),
+                ],
+                cwd=workdir,
+                env=worker_environment(workdir.parent),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                pass_fds=(request_read, response_write),
+                start_new_session=True,
+            )
+        os.close(request_read)
+        os.close(response_write)
+        self.reader = protocol.Reader(self.response_read)
+
+    def request(
+        self,
+        header: dict[str, Any],
+        arrays: list[np.ndarray],
+        deadline: float,
+        max_bytes: int,
+        progress: list[str] | None = None,
+    ) -> protocol.Message:
+        """Send one request; return the reply. Progress events ("running ...") are collected."""
+        if header:
+            send_within(self.request_write, protocol.encode(header, arrays), deadline)
+        while True:
+            message = self.reader.receive(deadline, max_bytes)
+            if message.header.get("event") != "running":
+                return message
+            if progress is not None:
+                progress.append(str(message.header.get("where", ""))[:200])
+
+    def stop(self) -> None:
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.process.wait()
+        for fd in (self.request_write, self.response_read):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def exit_description(self) -> str:
+        code = self.process.poll()
+        if code is None:
+            return "stopped answering"
+        if code < 0:
+            return f"was killed by signal {signal.Signals(-code).name}"
+        return f"exited with status {code}"
+
+
+class Sandbox:
+    """A submission's worker, restarted after a crash or a timeout, within the time budget."""
+
+    isolation = ISOLATION
+
+    def __init__(self, submission: Submission, names: list[str], limits: Limits) -> None:
+        self.submission, self.names, self.limits = submission, names, limits
+        self.restarts = 0
+        self.worker: WorkerProcess | None = None
+        self.root = Path(tempfile.mkdtemp(prefix="grader-"))
+        self.workdir = self.root / "submission"
+        self.workdir.mkdir()
+        self.log_path = self.root / "output.log"
+        self.log_offset = 0
+        for path in submission.files:
+            shutil.copyfile(path, self.workdir / path.name)
+        self.deadline = time.monotonic() + limits.submission_seconds
+        self.worker = WorkerProcess(self.workdir, self.log_path)  # starts importing MXNet now
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
+            self.worker = None
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def new_output(self) -> str:
+        """What the student's code printed since the last call, capped: head and tail kept."""
+        size = self.log_path.stat().st_size if self.log_path.exists() else 0
+        start, self.log_offset = self.log_offset, size
+        length, cap = size - start, self.limits.output_bytes
+        if length <= 0:
+            return ""
+        with open(self.log_path, "rb") as log:
+            log.seek(start)
+            if length <= cap:
+                data = log.read(length)
+            else:
+                head = log.read(cap // 2)
+                log.seek(size - cap // 2)
+                data = head + f"\n... [{length - cap} bytes cut] ...\n".encode() + log.read()
+        return data.decode("utf-8", errors="replace")
+
+    def sources_header(self) -> dict[str, Any]:
+        sources = [
+            {
+                "name": s.name,
+                "module_name": s.module_name,
+                "cells": [{"label": c.label, "text": c.text} for c in s.cells],
+            }
+            for s in self.submission.sources
+        ]
+        return {
+            "op": "load",
+            "sources": sources,
+            "names": self.names,
+            "result_bytes": self.limits.result_bytes,
+        }
+
+    def load(self) -> LoadResult:
+        """Wait for the worker to start, then run the submission's top-level code."""
+        if self.worker is None:
+            self.worker = WorkerProcess(self.workdir, self.log_path)
+        progress: list[str] = []
+        started = time.monotonic()
+        stage = "start"
+        try:
+            self.worker.request(
+                {},
+                [],
+                min(self.deadline, started + self.limits.startup_seconds),
+                self.limits.result_bytes,
+            )
+            stage = "load"
+            reply = self.worker.request(
+                self.sources_header(),
+                [],
+                min(self.deadline, time.monotonic() + self.limits.load_seconds),
+                self.limits.result_bytes,
+                progress,
+            ).header
+        except protocol.DeadlineExceeded:
+            where = f" (still running {progress[-1]})" if progress else ""
+            limit = self.limits.startup_seconds if stage == "start" else self.limits.load_seconds
+            what = (
+                "starting Python and MXNet"
+                if stage == "start"
+                else "running the submission's top-level code"
+            )
+            return self.failed_load(f"{what} took longer than {limit:g} s{where}", "timeout")
+        except protocol.ProtocolError as error:
+            where = f" while running {progress[-1]}" if progress else ""
+            return self.failed_load(
+                f"the process running the submission "
+                f"{self.worker.exit_description()}{where} ({error})"
+            )
+        reported = [e for e in reply.get("errors", []) if isinstance(e, dict)]
+        errors = tuple(
+            f"{str(e.get('where'))[:200]}: {str(e.get('error'))[:2000]}"
+            for e in reported
+            if e.get("unfinished") is not True
+        )
+        defined = {
+            str(k): str(v)[:200]
+            for k, v in dict(reply.get("defined", {})).items()
+            if k in self.names
+        }
+        notes = tuple(str(n)[:500] for n in reply.get("notes", []))
+        unfinished = len(reported) - len(errors)
+        return LoadResult(defined, errors, unfinished, notes, self.new_output())
+
+    def failed_load(self, reason: str, status: str = "error") -> LoadResult:
+        self.discard_worker()
+        return LoadResult({}, (), 0, (), self.new_output(), failure=reason, failure_status=status)
+
+    def discard_worker(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
+            self.worker = None
+
+    def call(
+        self,
+        exercise: str,
+        inputs: dict[str, np.ndarray],
+        params: dict[str, Any],
+        device: str,
+        time_limit: float,
+    ) -> SandboxResult:
+        """Run one test. A timed-out or crashed worker is replaced before the next call."""
+        if time.monotonic() >= self.deadline:
+            return SandboxResult(
+                "timeout",
+                f"not run: the submission's time limit of "
+                f"{self.limits.submission_seconds:g} s is used up",
+            )
+        if self.worker is None:
+            if self.restarts >= self.limits.restarts:
+                return SandboxResult(
+                    "crashed",
+                    f"not run: the process running your code was "
+                    f"restarted {self.restarts} times already",
+                )
+            self.restarts += 1
+            reloaded = self.load()
+            if reloaded.failure:
+                return SandboxResult("crashed", f"not run: restarting failed: {reloaded.failure}")
+        header = {
+            "op": "call",
+            "exercise": exercise,
+            "device": device,
+            "params": params,
+            "input_names": list(inputs),
+        }
+        started = time.monotonic()
+        deadline = min(self.deadline, started + time_limit)
+        try:
+            reply = self.worker.request(
+                header, list(inputs.values()), deadline, self.limits.result_bytes
+            )
+        except protocol.DeadlineExceeded:
+            self.discard_worker()
+            return SandboxResult(
+                "timeout",
+                f"did not finish within {deadline - started:.3g} s",
+                output=self.new_output(),
+                seconds=time.monotonic() - started,
+            )
+        except protocol.ProtocolError as error:
+            description = self.worker.exit_description()
+            self.discard_worker()
+            message = f"the process running your code {description} during this test"
+            if not isinstance(error, protocol.ChannelClosed):
+                message += f" ({error})"
+            return SandboxResult(
+                "crashed", message, output=self.new_output(), seconds=time.monotonic() - started
+            )
+        return self.decode_reply(reply, time.monotonic() - started)
+
+    def decode_reply(self, reply: protocol.Message, seconds: float) -> SandboxResult:
+        header, output = reply.header, self.new_output()
+        if header.get("ok") is not True:
+            kind = header.get("kind")
+            if kind not in ("missing", "interface", "not_implemented", "exception", "too_large"):
+                return SandboxResult(
+                    "crashed",
+                    "the worker sent a reply it should not send",
+                    output=output,
+                    seconds=seconds,
+                )
+            message = str(header.get("message", ""))[:2000]
+            trace = str(header.get("traceback", ""))[:2000]
+            if kind == "too_large":
+                message = (
+                    f"returned {header.get('nbytes')} bytes of arrays, over the "
+                    f"{self.limits.result_bytes // 2**20} MiB limit"
+                )
+            status = "raised" if kind == "exception" else kind
+            return SandboxResult(
+                status, message + (f"\n{trace}" if trace else ""), output=output, seconds=seconds
+            )
+        names = header.get("input_names", [])
+        arrays = reply.arrays
+        has_array = header.get("has_array") is True
+        if not isinstance(names, list) or len(arrays) != len(names) + has_array:
+            return SandboxResult(
+                "crashed",
+                "the worker's reply did not match its description",
+                output=output,
+                seconds=seconds,
+            )
+        array = arrays[0] if has_array else None
+        context = header.get("context")
+        return SandboxResult(
+            "returned",
+            type_name=str(header.get("type", ""))[:120],
+            array=array,
+            context=str(context)[:40] if context is not None else None,
+            inputs_after=dict(zip((str(n) for n in names), arrays[has_array:])),
+            output=output,
+            seconds=seconds,
+        )

@@ -1,0 +1,267 @@
+"""The worker: the only process that runs student code.
+
+It imports MXNet once, executes the submission's sources top-level statement by statement (so
+one failing statement or cell does not hide the definitions after it), then answers the
+grader's requests: call this exercise with these inputs on this device. Requests and replies
+travel on two pipes of their own (see protocol), never on stdout, which belongs to the student.
+The worker never sees expected values: whatever it replies is only the student's answer.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import math
+import os
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+MAX_MESSAGE_CHARS = 2000
+
+
+@dataclass
+class Definition:
+    source: str  # the file it came from
+    where: str  # file, cell and line, for messages
+    stub: bool
+    value: Any
+
+
+def is_stub(node: ast.AST) -> bool:
+    """A definition that still raises NotImplementedError somewhere is an unfinished stub."""
+    for inner in ast.walk(node):
+        if isinstance(inner, ast.Raise) and inner.exc is not None:
+            target = inner.exc.func if isinstance(inner.exc, ast.Call) else inner.exc
+            if isinstance(target, ast.Name) and target.id == "NotImplementedError":
+                return True
+    return False
+
+
+def defined_names(statement: ast.stmt) -> list[str]:
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return [statement.name]
+    if isinstance(statement, (ast.Assign, ast.AnnAssign)):
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        return [t.id for t in targets if isinstance(t, ast.Name)]
+    return []
+
+
+def assigned_names(statement: ast.stmt) -> set[str]:
+    return {
+        node.id
+        for node in ast.walk(statement)
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
+    }
+
+
+def short_error(error: BaseException) -> str:
+    """'Type: message', with MXNet's C++ backtrace cut down to its last line."""
+    if isinstance(error, SystemExit):
+        return f"SystemExit: exit({error.code!r}) was called"
+    text = str(error)
+    if "Traceback (most recent call last)" in text or len(text.splitlines()) > 8:
+        lines = [line for line in text.splitlines() if line.strip()]
+        text = lines[-1] if lines else text
+    return f"{type(error).__name__}: {text}"[:MAX_MESSAGE_CHARS]
+
+
+def student_frames(error: BaseException, filenames: set[str]) -> str:
+    """The traceback lines that point into the submission, not into the grader or MXNet."""
+    cwd = os.getcwd()
+    frames = [
+        frame
+        for frame in traceback.extract_tb(error.__traceback__)
+        if frame.filename in filenames or frame.filename.startswith(cwd)
+    ]
+    lines = [
+        f"{os.path.relpath(f.filename, cwd) if f.filename.startswith(cwd) else f.filename}, "
+        f"line {f.lineno}, in {f.name}: {(f.line or '').strip()}"
+        for f in frames[-5:]
+    ]
+    return "\n".join(lines)[:MAX_MESSAGE_CHARS]
+
+
+class Worker:
+    def __init__(self, request_fd: int, response_fd: int) -> None:
+        from grader import mxnet_backend, protocol
+
+        self.backend, self.protocol = mxnet_backend, protocol
+        self.reader = protocol.Reader(request_fd)
+        self.response_fd = response_fd
+        self.namespace: dict[str, Any] = {}
+        self.filenames: set[str] = set()
+        self.unfinished_names: set[str] = set()  # left unassigned because a stub raised
+        self.result_bytes = 0
+
+    def reply(self, header: dict[str, Any], arrays=()) -> None:
+        for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+            try:
+                stream.flush()
+            except Exception:
+                pass
+        self.protocol.send(self.response_fd, header, list(arrays))
+
+    def serve(self) -> None:
+        self.backend.context("cpu")  # imports MXNet once, before any student code
+        sys.path.append(
+            os.getcwd()
+        )  # after the real packages: a student's numpy.py shadows nothing
+        self.reply({"event": "ready", "framework": self.backend.FRAMEWORK})
+        while True:
+            message = self.reader.receive(math.inf, 1 << 30)
+            op = message.header.get("op")
+            if op == "load":
+                self.result_bytes = int(message.header["result_bytes"])
+                self.reply(self.load(message.header["sources"], message.header["names"]))
+            elif op == "call":
+                self.call(message.header, message.arrays)
+            else:
+                return
+
+    # -- loading -----------------------------------------------------------------------------
+
+    def load(self, sources: list[dict], names: list[str]) -> dict[str, Any]:
+        """Execute every source; bind each graded name to its chosen definition."""
+        self.namespace = {"__builtins__": builtins}
+        definitions: dict[str, list[Definition]] = {name: [] for name in names}
+        errors: list[dict[str, str]] = []
+        for source in sources:
+            self.namespace["__name__"] = source["module_name"]
+            for cell in source["cells"]:
+                self.run_cell(source["name"], cell, names, definitions, errors)
+        notes, defined = [], {}
+        for name in names:
+            chosen, note = self.choose(name, definitions[name])
+            if note:
+                notes.append(note)
+            if chosen is not None:
+                self.namespace[name] = chosen.value
+                defined[name] = chosen.where
+            elif name in self.namespace:
+                defined[name] = "imported"
+        return {"event": "loaded", "defined": defined, "errors": errors, "notes": notes}
+
+    def run_cell(
+        self,
+        source_name: str,
+        cell: dict,
+        names: list[str],
+        definitions: dict[str, list[Definition]],
+        errors: list[dict],
+    ) -> None:
+        label = cell["label"]
+        self.filenames.add(label)
+        try:
+            tree = ast.parse(cell["text"], filename=label)
+        except (SyntaxError, ValueError) as error:
+            line = getattr(error, "lineno", None)
+            where = f"{label}, line {line}" if line else label
+            errors.append(
+                {
+                    "where": where,
+                    "error": f"{type(error).__name__}: {error.msg}"
+                    if isinstance(error, SyntaxError)
+                    else short_error(error),
+                }
+            )
+            return
+        for statement in tree.body:
+            where = f"{label}, line {statement.lineno}"
+            self.reply({"event": "running", "where": where})
+            module = ast.Module(body=[statement], type_ignores=[])
+            try:
+                exec(compile(module, label, "exec"), self.namespace)  # noqa: S102 - the point
+            except BaseException as error:  # noqa: BLE001 - student code may raise anything
+                unfinished = isinstance(error, NotImplementedError) or (
+                    isinstance(error, NameError) and error.name in self.unfinished_names
+                )
+                if unfinished:
+                    self.unfinished_names.update(assigned_names(statement))
+                errors.append(
+                    {"where": where, "error": short_error(error), "unfinished": unfinished}
+                )
+                continue
+            for name in defined_names(statement):
+                if name in definitions:
+                    definitions[name].append(
+                        Definition(source_name, where, is_stub(statement), self.namespace.get(name))
+                    )
+
+    @staticmethod
+    def choose(name: str, found: list[Definition]) -> tuple[Definition | None, str | None]:
+        """The last finished definition wins; an unfinished stub never replaces a real one."""
+        if not found:
+            return None, None
+        finished = [d for d in found if not d.stub]
+        chosen = (finished or found)[-1]
+        files = list(dict.fromkeys(d.source for d in found))
+        if len(files) == 1 or not finished:
+            return chosen, None
+        note = f"{name} is defined in {' and '.join(files)}; grading the one at {chosen.where}"
+        stubs = [d.source for d in found if d.stub and d.source != chosen.source]
+        if stubs and finished:
+            note += f" (the unfinished stub in {', '.join(dict.fromkeys(stubs))} is ignored)"
+        return chosen, note
+
+    # -- calling -----------------------------------------------------------------------------
+
+    def call(self, header: dict[str, Any], arrays: list) -> None:
+        exercise = header["exercise"]
+        if exercise not in self.namespace:
+            self.reply({"ok": False, "kind": "missing"})
+            return
+        inputs = dict(zip(header["input_names"], arrays))
+        started = time.perf_counter()
+        try:
+            value, after = self.backend.call_exercise(
+                exercise, self.namespace[exercise], inputs, header["params"], header["device"]
+            )
+            type_name, array, context = self.backend.plain_result(value)
+        except self.backend.WrongInterface as error:
+            self.reply({"ok": False, "kind": "interface", "message": str(error)})
+            return
+        except BaseException as error:  # noqa: BLE001 - student code may raise anything
+            kind = "not_implemented" if isinstance(error, NotImplementedError) else "exception"
+            self.reply(
+                {
+                    "ok": False,
+                    "kind": kind,
+                    "message": short_error(error),
+                    "traceback": student_frames(error, self.filenames),
+                }
+            )
+            return
+        seconds = time.perf_counter() - started
+        header = {
+            "ok": True,
+            "type": type_name,
+            "context": context,
+            "seconds": seconds,
+            "has_array": array is not None,
+            "input_names": list(after),
+        }
+        out = ([array] if array is not None else []) + list(after.values())
+        total = sum(a.nbytes for a in out)
+        if total > self.result_bytes:
+            self.reply(
+                {
+                    "ok": False,
+                    "kind": "too_large",
+                    "nbytes": total,
+                    "shape": list(array.shape) if array is not None else None,
+                }
+            )
+            return
+        self.reply(header, out)
+
+
+def main(argv: list[str]) -> None:
+    request_fd, response_fd = int(argv[-2]), int(argv[-1])
+    Worker(request_fd, response_fd).serve()
+
+
+if __name__ == "__main__":
+    main(sys.argv)
