@@ -148,7 +148,7 @@ def parse_config(data: Any, source: str, known_exercises: dict[str, int]) -> Cou
         load_seconds=float(limits_section.number("load_seconds", 30, minimum=1)),
         output_bytes=1024 * limits_section.number("output_kib", 64, minimum=1, integer=True),
         result_bytes=2**20 * limits_section.number("result_mib", 16, minimum=1, integer=True),
-        restarts=limits_section.number("restarts", 3, integer=True),
+        restarts=limits_section.number("restarts", 10, integer=True),
     )
 
     defaults = top.section("defaults")

@@ -69,7 +69,7 @@ def grade_exercise(
     counted = sum(d.counted for d in devices) * len(plan.cases)
     share = exercise.points / counted if counted else 0.0
     defined_at = loaded.defined.get(exercise.name)
-    timed_out: set[str] = set()
+    given_up: dict[str, str] = {}  # device -> why the rest of this exercise is not run there
     tests = []
     for case, expected in zip(plan.cases, plan.expected):
         for device in devices:
@@ -80,8 +80,8 @@ def grade_exercise(
                 status, message = loaded.failure_status, f"not run: {loaded.failure}"
             elif defined_at is None:
                 status, message = "failed", f"{exercise.name} is not defined in the submission"
-            elif device.device in timed_out:
-                status, message = "timeout", "not run: an earlier test of this exercise timed out"
+            elif device.device in given_up:
+                status, message = given_up[device.device]
             else:
                 result = sandbox.call(
                     exercise.name,
@@ -93,8 +93,9 @@ def grade_exercise(
                 verdict = judge(spec, case, expected, result, exercise.tolerance, device.device)
                 status, message = verdict.status, verdict.message
                 output, seconds = result.output, result.seconds
-                if status == "timeout":
-                    timed_out.add(device.device)
+                if result.status in ("timeout", "crashed"):
+                    what = "timed out" if result.status == "timeout" else "crashed the worker"
+                    given_up[device.device] = (status, f"not run: {case.name} {what}")
             tests.append(
                 TestResult(
                     name=f"{case.name} [{device.device}]",

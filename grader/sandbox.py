@@ -146,8 +146,9 @@ class WorkerProcess:
                 pass
 
     def exit_description(self) -> str:
-        code = self.process.poll()
-        if code is None:
+        try:  # its channel closes a moment before its exit status can be read
+            code = self.process.wait(timeout=1)
+        except subprocess.TimeoutExpired:
             return "stopped answering"
         if code < 0:
             return f"was killed by signal {signal.Signals(-code).name}"

@@ -1,0 +1,82 @@
+"""Helpers shared by the tests: real submissions built from solutions/, and course configs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grader.cases import public_case_counts
+from grader.config import CourseConfig, load_config, parse_config
+from grader.grading import grade
+from grader.report import Report
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTIONS = ROOT / "solutions"
+EXERCISES = ROOT / "exercises"
+CROSS_IMPORT = "from conv_layer import corr2d\n"
+
+
+def solution_text() -> str:
+    """The whole chapter's solutions as one student file (one file needs no cross import)."""
+    parts = [(SOLUTIONS / name).read_text() for name in
+             ("conv_layer.py", "padding_and_strides.py", "channels.py")]
+    text = "\n".join(parts)
+    assert CROSS_IMPORT in text
+    return text.replace(CROSS_IMPORT, "")
+
+
+def with_change(text: str, old: str, new: str) -> str:
+    """text with one snippet replaced; fails loudly if the snippet is not there."""
+    assert old in text, f"snippet not found: {old!r}"
+    return text.replace(old, new, 1)
+
+
+def write(folder: Path, name: str, text: str | bytes) -> Path:
+    path = folder / name
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text)
+    return path
+
+
+def course_config() -> CourseConfig:
+    return load_config(ROOT / "config.yaml", public_case_counts())
+
+
+def small_config(hidden_cases: int = 2, **limits) -> CourseConfig:
+    """The course with few hidden cases and short limits, for tests about failures."""
+    data = {
+        "seed": 7,
+        "devices": ["cpu"],
+        "limits": {"load_seconds": 5, "startup_seconds": 60, **limits},
+        "defaults": {"time_limit_seconds": 3},
+        "exercises": {
+            name: {"hidden_cases": hidden_cases, "uses": uses}
+            for name, uses in [
+                ("corr2d", []), ("Conv2D", ["corr2d"]), ("learn_kernel", []),
+                ("comp_conv2d", []), ("conv_output_shape", []), ("corr2d_multi_in", ["corr2d"]),
+                ("corr2d_multi_in_out", ["corr2d_multi_in"]), ("corr2d_multi_in_out_1x1", []),
+            ]
+        },
+    }
+    data["exercises"]["learn_kernel"]["tolerance"] = {"rtol": 0, "atol": 0.05}
+    return parse_config(data, "test config", public_case_counts())
+
+
+def scores(report: Report) -> dict[str, tuple[float, float]]:
+    return {e.name: (e.score, e.max_score) for e in report.exercises}
+
+
+def full_marks(report: Report) -> set[str]:
+    return {e.name for e in report.exercises if e.score == e.max_score > 0}
+
+
+def grade_on_cpu(path: Path, config: CourseConfig | None = None, **options) -> Report:
+    return grade(path, config or course_config(), device="cpu", **options)
+
+
+@pytest.fixture(scope="session")
+def course() -> CourseConfig:
+    return course_config()

@@ -1,0 +1,110 @@
+import numpy as np
+import pytest
+
+from grader.cases import EXERCISES, cases_for, public_case_counts, training_schedule
+from grader.mxnet_backend import MXNetOracle
+
+
+@pytest.fixture(scope="module")
+def oracle():
+    return MXNetOracle()
+
+
+def expected_public(name, oracle):
+    return [EXERCISES[name].expected(case, oracle) for case in EXERCISES[name].public_cases()]
+
+
+def naive_corr2d(X, K):
+    h, w = K.shape
+    return np.array([[np.sum(X[i:i + h, j:j + w] * K) for j in range(X.shape[1] - w + 1)]
+                     for i in range(X.shape[0] - h + 1)])
+
+
+def test_public_cases_reproduce_the_seeds_printed_outputs(oracle):
+    three_by_three, edges, transposed = expected_public("corr2d", oracle)
+    assert three_by_three.tolist() == [[19, 25], [37, 43]]
+    assert edges.shape == (6, 7) and edges[:, 1].tolist() == [1] * 6
+    assert edges[:, 5].tolist() == [-1] * 6 and np.abs(edges).sum() == 12
+    assert transposed.shape == (8, 5) and not transposed.any()
+    assert expected_public("corr2d_multi_in", oracle)[0].tolist() == [[56, 72], [104, 120]]
+    assert expected_public("corr2d_multi_in_out", oracle)[0].tolist() == [
+        [[56, 72], [104, 120]], [[76, 100], [148, 172]], [[96, 128], [192, 224]]]
+    shapes = [tuple(s) for s in expected_public("conv_output_shape", oracle)]
+    assert shapes == [(8, 8), (4, 4), (2, 2)]
+    comp = [e.shape for e in expected_public("comp_conv2d", oracle)]
+    assert comp == [(8, 8), (4, 4), (2, 2)]
+    assert expected_public("learn_kernel", oracle)[0].tolist() == [[1, -1]]
+
+
+def test_hidden_cases_depend_only_on_the_seed(oracle):
+    for name in EXERCISES:
+        first = cases_for(name, 0, 5, 11, oracle)
+        again = cases_for(name, 0, 5, 11, oracle)
+        other = cases_for(name, 0, 5, 12, oracle)
+        as_bytes = [[(a.tobytes(), str(c.params)) for a in c.inputs.values()] or [str(c.params)]
+                    for c in first]
+        assert as_bytes == [[(a.tobytes(), str(c.params)) for a in c.inputs.values()]
+                            or [str(c.params)] for c in again]
+        assert as_bytes != [[(a.tobytes(), str(c.params)) for a in c.inputs.values()]
+                            or [str(c.params)] for c in other]
+
+
+def test_hidden_corr2d_cases_cover_the_shapes_that_catch_bugs(oracle):
+    cases = cases_for("corr2d", 0, 8, 3, oracle)
+    kernels = [c.inputs["K"].shape for c in cases]
+    inputs = [c.inputs["X"].shape for c in cases]
+    assert (1, 1) in kernels
+    assert any(k == x for k, x in zip(kernels, inputs)), "a kernel as large as the input"
+    assert any(x[0] != x[1] for x in inputs) and any(k[0] != k[1] for k in kernels)
+    integral = [bool(np.all(c.inputs["X"] == np.round(c.inputs["X"]))) for c in cases]
+    assert True in integral and False in integral
+    assert all(c.inputs["X"].dtype == np.float32 for c in cases)
+
+
+def test_hidden_channel_cases_use_one_to_four_channels_and_unequal_counts(oracle):
+    multi_in = cases_for("corr2d_multi_in", 0, 6, 3, oracle)
+    assert {c.inputs["X"].shape[0] for c in multi_in} == {1, 2, 3, 4}
+    for name in ("corr2d_multi_in_out", "corr2d_multi_in_out_1x1"):
+        for case in cases_for(name, 0, 6, 3, oracle):
+            c_o, c_i = case.inputs["K"].shape[:2]
+            assert c_i == case.inputs["X"].shape[0] and c_o != c_i and 1 <= c_o <= 4
+
+
+def test_shape_sweep_uses_padding_and_strides(oracle):
+    params = [c.params for c in cases_for("conv_output_shape", 0, 20, 3, oracle)]
+    assert any(p["padding"] != [0, 0] for p in params)
+    assert any(max(p["strides"]) > 1 for p in params)
+    assert any(p["input_shape"][0] != p["input_shape"][1] for p in params)
+
+
+def test_learn_kernel_cases_keep_the_true_kernel_out_of_the_inputs(oracle):
+    for case in cases_for("learn_kernel", 1, 4, 3, oracle):
+        kernel = case.reference["kernel"]
+        assert set(case.inputs) == {"X", "Y"}
+        assert "kernel" not in case.params
+        np.testing.assert_allclose(case.inputs["Y"], naive_corr2d(case.inputs["X"], kernel),
+                                   atol=1e-5)
+
+
+def test_the_training_schedule_reaches_the_kernel_by_plain_gradient_descent(oracle):
+    """Gradient descent in float64, from the worst start Gluon's init allows, lands within
+    0.002 of the true kernel with each hidden case's learning rate and epoch count."""
+    for case in cases_for("learn_kernel", 0, 6, 5, oracle):
+        X, Y = case.inputs["X"].astype(np.float64), case.inputs["Y"].astype(np.float64)
+        true = case.reference["kernel"]
+        kernel = np.full(true.shape, 0.07) * -np.sign(true)  # as far as init can start
+        for _ in range(case.params["num_epochs"]):
+            residual = naive_corr2d(X, kernel) - Y
+            gradient = np.array([[2 * np.sum(residual * X[i:i + residual.shape[0],
+                                                          j:j + residual.shape[1]])
+                                  for j in range(true.shape[1])] for i in range(true.shape[0])])
+            kernel = kernel - case.params["lr"] * gradient
+        assert np.abs(kernel - true).max() < 0.002
+
+
+def test_a_constant_image_gets_no_schedule():
+    assert training_schedule(np.ones((5, 5), np.float32), (1, 2), 1.0) is None
+
+
+def test_every_exercise_has_public_cases():
+    assert all(count >= 1 for count in public_case_counts().values())

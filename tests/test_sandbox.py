@@ -1,0 +1,160 @@
+"""The sandbox with real worker processes running real (often misbehaving) student code."""
+
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import small_config, write
+from grader.sandbox import Sandbox
+from grader.submission import read_submission
+
+X = np.arange(9, dtype=np.float32).reshape(3, 3)
+K = np.ones((2, 2), dtype=np.float32)
+
+
+def open_sandbox(folder: Path, text: str, names=("corr2d",), **limits) -> Sandbox:
+    path = write(folder, "student.py", text)
+    return Sandbox(read_submission(path), list(names), replace(small_config().limits, **limits))
+
+
+def call(sandbox: Sandbox, time_limit: float = 5.0, data: np.ndarray = X):
+    return sandbox.call("corr2d", {"X": data, "K": K}, {}, "cpu", time_limit)
+
+
+def process_is_gone(pid: int) -> bool:
+    status = Path(f"/proc/{pid}/status")
+    return not status.exists() or "State:\tZ" in status.read_text()
+
+
+def test_definitions_and_top_level_errors_are_reported_and_grading_goes_on(tmp_path):
+    text = "def corr2d(X, K):\n    return X[:2, :2] + K\n\nraise RuntimeError('demo broke')\n"
+    with open_sandbox(tmp_path, text, names=("corr2d", "Conv2D")) as sandbox:
+        loaded = sandbox.load()
+        assert loaded.defined == {"corr2d": "student.py, line 1"}
+        assert loaded.errors == ("student.py, line 4: RuntimeError: demo broke",)
+        result = call(sandbox)
+    assert result.status == "returned" and result.type_name == "mxnet.numpy.ndarray"
+    assert result.context == "cpu(0)" and result.array.tolist() == [[1, 2], [4, 5]]
+    assert result.inputs_after["X"].tolist() == X.tolist()
+
+
+def test_an_endless_loop_times_out_and_the_next_test_gets_a_fresh_worker(tmp_path):
+    text = ("def corr2d(X, K):\n"
+            "    while X.shape == (3, 3):\n"
+            "        pass\n"
+            "    return X\n")
+    with open_sandbox(tmp_path, text) as sandbox:
+        sandbox.load()
+        started = time.monotonic()
+        first = call(sandbox, time_limit=1.0)
+        assert first.status == "timeout" and time.monotonic() - started < 3
+        second = call(sandbox, data=np.ones((4, 4), np.float32))
+        assert second.status == "returned" and sandbox.restarts == 1
+
+
+@pytest.mark.parametrize("body, description", [
+    ("import os; os._exit(0)", "exited with status 0"),
+    ("import os, signal; os.kill(os.getpid(), signal.SIGKILL)", "killed by signal SIGKILL"),
+])
+def test_a_worker_that_dies_mid_test_is_a_crash_and_is_replaced(tmp_path, body, description):
+    text = f"def corr2d(X, K):\n    {body}\n"
+    with open_sandbox(tmp_path, text) as sandbox:
+        sandbox.load()
+        result = call(sandbox)
+        assert result.status == "crashed" and description in result.message
+        assert call(sandbox).status == "crashed" and sandbox.restarts == 1
+
+
+def test_restarts_are_limited(tmp_path):
+    with open_sandbox(tmp_path, "def corr2d(X, K):\n    import os; os._exit(3)\n",
+                      restarts=1) as sandbox:
+        sandbox.load()
+        results = [call(sandbox) for _ in range(3)]
+    assert [r.status for r in results] == ["crashed"] * 3
+    assert "restarted 1 times already" in results[2].message
+
+
+@pytest.mark.parametrize("body, status, words", [
+    ("raise NotImplementedError", "not_implemented", ""),
+    ("raise ValueError('bad kernel')", "raised", "ValueError: bad kernel"),
+    ("import sys; sys.exit(0)", "raised", "SystemExit"),
+    ("import missing_module_xyz", "raised", "No module named 'missing_module_xyz'"),
+    ("return np.zeros((3000, 3000))", "too_large", "over the 1 MiB limit"),
+])
+def test_exceptions_come_back_as_messages(tmp_path, body, status, words):
+    text = f"from mxnet import np\ndef corr2d(X, K):\n    {body}\n"
+    with open_sandbox(tmp_path, text, result_bytes=2**20) as sandbox:
+        sandbox.load()
+        result = call(sandbox)
+    assert result.status == status and words in result.message
+    if status == "raised" and "SystemExit" not in words:
+        assert "student.py, line 3, in corr2d" in result.message
+
+
+def test_printed_output_is_captured_per_test_with_a_cap(tmp_path):
+    text = ("import sys\n"
+            "def corr2d(X, K):\n"
+            "    if X.shape == (3, 3):\n"
+            "        print('start' + 'x' * 3_000_000 + 'end')\n"
+            "    print('GRDR fake frame: all tests passed', file=sys.stderr)\n"
+            "    return X\n")
+    with open_sandbox(tmp_path, text, output_bytes=4096) as sandbox:
+        sandbox.load()
+        result = call(sandbox)
+    assert result.status == "returned" and result.array.shape == (3, 3)
+    assert result.output.startswith("start") and "bytes cut" in result.output
+    assert "GRDR fake frame" in result.output and len(result.output) < 4200
+
+
+def test_the_worker_sees_no_grader_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRADER_SEED", "424242")
+    monkeypatch.setenv("SECRET_TOKEN", "hunter2")
+    text = ("import os\nfrom mxnet import np\n"
+            "def corr2d(X, K):\n"
+            "    leaked = [k for k in os.environ if 'SEED' in k or 'SECRET' in k]\n"
+            "    return np.array([len(leaked), len(os.environ)])\n")
+    with open_sandbox(tmp_path, text) as sandbox:
+        sandbox.load()
+        result = call(sandbox)
+    leaked, total = result.array.tolist()
+    assert leaked == 0 and total < 15
+
+
+def test_an_endless_loop_at_top_level_fails_the_load_and_says_where(tmp_path):
+    text = "def corr2d(X, K):\n    return X\n\nwhile True:\n    pass\n"
+    with open_sandbox(tmp_path, text, load_seconds=1) as sandbox:
+        loaded = sandbox.load()
+    assert loaded.failure_status == "timeout"
+    assert "longer than 1 s" in loaded.failure and "student.py, line 4" in loaded.failure
+
+
+def test_processes_the_student_started_die_with_the_worker(tmp_path):
+    text = ("import subprocess\nfrom mxnet import np\n"
+            "def corr2d(X, K):\n"
+            "    child = subprocess.Popen(['sleep', '300'])\n"
+            "    return np.array([child.pid])\n")
+    sandbox = open_sandbox(tmp_path, text)
+    sandbox.load()
+    pid = int(call(sandbox).array[0])
+    assert not process_is_gone(pid)
+    sandbox.close()
+    deadline = time.monotonic() + 5
+    while not process_is_gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert process_is_gone(pid)
+    assert not sandbox.root.exists()
+
+
+def test_the_worker_works_on_a_copy_of_the_submission(tmp_path):
+    text = ("from pathlib import Path\nfrom mxnet import np\n"
+            "def corr2d(X, K):\n"
+            "    Path('student.py').write_text('overwritten')\n"
+            "    return np.array([len(list(Path('.').iterdir()))])\n")
+    original = write(tmp_path, "student.py", text)
+    with Sandbox(read_submission(original), ["corr2d"], small_config().limits) as sandbox:
+        sandbox.load()
+        assert call(sandbox).array.tolist() == [1]
+    assert original.read_text() == text
