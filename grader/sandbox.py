@@ -163,6 +163,7 @@ class Sandbox:
     def __init__(self, submission: Submission, names: list[str], limits: Limits) -> None:
         self.submission, self.names, self.limits = submission, names, limits
         self.restarts = 0
+        self.skipped: list[str] = []  # statements that hung loading, skipped from then on
         self.worker: WorkerProcess | None = None
         self.root = Path(tempfile.mkdtemp(prefix="grader-"))
         self.workdir = self.root / "submission"
@@ -216,28 +217,39 @@ class Sandbox:
             "op": "load",
             "sources": sources,
             "names": self.names,
+            "skip": self.skipped,
             "result_bytes": self.limits.result_bytes,
         }
 
     def load(self) -> LoadResult:
-        """Wait for the worker to start, then run the submission's top-level code."""
+        """Start the worker and run the submission's top-level code. A statement that hangs
+        (a demo calling the student's own endless loop) is skipped on a restarted worker."""
+        while True:
+            loaded, hung_at = self.load_once()
+            if (
+                hung_at is None
+                or self.restarts >= self.limits.restarts
+                or time.monotonic() >= self.deadline
+            ):
+                return loaded
+            self.skipped.append(hung_at)
+            self.restarts += 1
+
+    def load_once(self) -> tuple[LoadResult, str | None]:
+        """One attempt; also returns the statement that was running if loading timed out."""
         if self.worker is None:
             self.worker = WorkerProcess(self.workdir, self.log_path)
         progress: list[str] = []
-        started = time.monotonic()
         stage = "start"
         try:
             self.worker.request(
-                {},
-                [],
-                min(self.deadline, started + self.limits.startup_seconds),
-                self.limits.result_bytes,
+                {}, [], self.within(self.limits.startup_seconds), self.limits.result_bytes
             )
             stage = "load"
             reply = self.worker.request(
                 self.sources_header(),
                 [],
-                min(self.deadline, time.monotonic() + self.limits.load_seconds),
+                self.within(self.limits.load_seconds),
                 self.limits.result_bytes,
                 progress,
             ).header
@@ -249,13 +261,14 @@ class Sandbox:
                 if stage == "start"
                 else "running the submission's top-level code"
             )
-            return self.failed_load(f"{what} took longer than {limit:g} s{where}", "timeout")
+            failed = self.failed_load(f"{what} took longer than {limit:g} s{where}", "timeout")
+            return failed, (progress[-1] if progress else None)
         except protocol.ProtocolError as error:
             where = f" while running {progress[-1]}" if progress else ""
             return self.failed_load(
                 f"the process running the submission "
                 f"{self.worker.exit_description()}{where} ({error})"
-            )
+            ), None
         reported = [e for e in reply.get("errors", []) if isinstance(e, dict)]
         errors = tuple(
             f"{str(e.get('where'))[:200]}: {str(e.get('error'))[:2000]}"
@@ -269,7 +282,11 @@ class Sandbox:
         }
         notes = tuple(str(n)[:500] for n in reply.get("notes", []))
         unfinished = len(reported) - len(errors)
-        return LoadResult(defined, errors, unfinished, notes, self.new_output())
+        return LoadResult(defined, errors, unfinished, notes, self.new_output()), None
+
+    def within(self, seconds: float) -> float:
+        """A deadline that many seconds away, but never past the submission's own."""
+        return min(self.deadline, time.monotonic() + seconds)
 
     def failed_load(self, reason: str, status: str = "error") -> LoadResult:
         self.discard_worker()
@@ -314,7 +331,7 @@ class Sandbox:
             "input_names": list(inputs),
         }
         started = time.monotonic()
-        deadline = min(self.deadline, started + time_limit)
+        deadline = self.within(time_limit)
         try:
             reply = self.worker.request(
                 header, list(inputs.values()), deadline, self.limits.result_bytes

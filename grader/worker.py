@@ -94,6 +94,7 @@ class Worker:
         self.namespace: dict[str, Any] = {}
         self.filenames: set[str] = set()
         self.unfinished_names: set[str] = set()  # left unassigned because a stub raised
+        self.skip: set[str] = set()  # statements that hung an earlier load
         self.result_bytes = 0
 
     def reply(self, header: dict[str, Any], arrays=()) -> None:
@@ -115,6 +116,7 @@ class Worker:
             op = message.header.get("op")
             if op == "load":
                 self.result_bytes = int(message.header["result_bytes"])
+                self.skip = set(message.header.get("skip", []))
                 self.reply(self.load(message.header["sources"], message.header["names"]))
             elif op == "call":
                 self.call(message.header, message.arrays)
@@ -170,6 +172,15 @@ class Worker:
             return
         for statement in tree.body:
             where = f"{label}, line {statement.lineno}"
+            if where in self.skip:
+                errors.append(
+                    {
+                        "where": where,
+                        "error": "not run: it was still running when "
+                        "loading hit its time limit, so this statement was skipped",
+                    }
+                )
+                continue
             self.reply({"event": "running", "where": where})
             module = ast.Module(body=[statement], type_ignores=[])
             try:

@@ -19,8 +19,10 @@ CROSS_IMPORT = "from conv_layer import corr2d\n"
 
 def solution_text() -> str:
     """The whole chapter's solutions as one student file (one file needs no cross import)."""
-    parts = [(SOLUTIONS / name).read_text() for name in
-             ("conv_layer.py", "padding_and_strides.py", "channels.py")]
+    parts = [
+        (SOLUTIONS / name).read_text()
+        for name in ("conv_layer.py", "padding_and_strides.py", "channels.py")
+    ]
     text = "\n".join(parts)
     assert CROSS_IMPORT in text
     return text.replace(CROSS_IMPORT, "")
@@ -47,21 +49,22 @@ def course_config() -> CourseConfig:
 
 def small_config(hidden_cases: int = 2, **limits) -> CourseConfig:
     """The course with few hidden cases and short limits, for tests about failures."""
+    course = course_config()
     data = {
         "seed": 7,
         "devices": ["cpu"],
         "limits": {"load_seconds": 5, "startup_seconds": 60, **limits},
         "defaults": {"time_limit_seconds": 3},
         "exercises": {
-            name: {"hidden_cases": hidden_cases, "uses": uses}
-            for name, uses in [
-                ("corr2d", []), ("Conv2D", ["corr2d"]), ("learn_kernel", []),
-                ("comp_conv2d", []), ("conv_output_shape", []), ("corr2d_multi_in", ["corr2d"]),
-                ("corr2d_multi_in_out", ["corr2d_multi_in"]), ("corr2d_multi_in_out_1x1", []),
-            ]
+            e.name: {
+                "hidden_cases": hidden_cases,
+                "uses": list(e.uses),
+                "points": e.points,
+                "tolerance": {"rtol": e.tolerance.rtol, "atol": e.tolerance.atol},
+            }
+            for e in course.exercises
         },
     }
-    data["exercises"]["learn_kernel"]["tolerance"] = {"rtol": 0, "atol": 0.05}
     return parse_config(data, "test config", public_case_counts())
 
 

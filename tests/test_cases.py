@@ -16,8 +16,12 @@ def expected_public(name, oracle):
 
 def naive_corr2d(X, K):
     h, w = K.shape
-    return np.array([[np.sum(X[i:i + h, j:j + w] * K) for j in range(X.shape[1] - w + 1)]
-                     for i in range(X.shape[0] - h + 1)])
+    return np.array(
+        [
+            [np.sum(X[i : i + h, j : j + w] * K) for j in range(X.shape[1] - w + 1)]
+            for i in range(X.shape[0] - h + 1)
+        ]
+    )
 
 
 def test_public_cases_reproduce_the_seeds_printed_outputs(oracle):
@@ -28,7 +32,10 @@ def test_public_cases_reproduce_the_seeds_printed_outputs(oracle):
     assert transposed.shape == (8, 5) and not transposed.any()
     assert expected_public("corr2d_multi_in", oracle)[0].tolist() == [[56, 72], [104, 120]]
     assert expected_public("corr2d_multi_in_out", oracle)[0].tolist() == [
-        [[56, 72], [104, 120]], [[76, 100], [148, 172]], [[96, 128], [192, 224]]]
+        [[56, 72], [104, 120]],
+        [[76, 100], [148, 172]],
+        [[96, 128], [192, 224]],
+    ]
     shapes = [tuple(s) for s in expected_public("conv_output_shape", oracle)]
     assert shapes == [(8, 8), (4, 4), (2, 2)]
     comp = [e.shape for e in expected_public("comp_conv2d", oracle)]
@@ -41,12 +48,18 @@ def test_hidden_cases_depend_only_on_the_seed(oracle):
         first = cases_for(name, 0, 5, 11, oracle)
         again = cases_for(name, 0, 5, 11, oracle)
         other = cases_for(name, 0, 5, 12, oracle)
-        as_bytes = [[(a.tobytes(), str(c.params)) for a in c.inputs.values()] or [str(c.params)]
-                    for c in first]
-        assert as_bytes == [[(a.tobytes(), str(c.params)) for a in c.inputs.values()]
-                            or [str(c.params)] for c in again]
-        assert as_bytes != [[(a.tobytes(), str(c.params)) for a in c.inputs.values()]
-                            or [str(c.params)] for c in other]
+        as_bytes = [
+            [(a.tobytes(), str(c.params)) for a in c.inputs.values()] or [str(c.params)]
+            for c in first
+        ]
+        assert as_bytes == [
+            [(a.tobytes(), str(c.params)) for a in c.inputs.values()] or [str(c.params)]
+            for c in again
+        ]
+        assert as_bytes != [
+            [(a.tobytes(), str(c.params)) for a in c.inputs.values()] or [str(c.params)]
+            for c in other
+        ]
 
 
 def test_hidden_corr2d_cases_cover_the_shapes_that_catch_bugs(oracle):
@@ -82,8 +95,9 @@ def test_learn_kernel_cases_keep_the_true_kernel_out_of_the_inputs(oracle):
         kernel = case.reference["kernel"]
         assert set(case.inputs) == {"X", "Y"}
         assert "kernel" not in case.params
-        np.testing.assert_allclose(case.inputs["Y"], naive_corr2d(case.inputs["X"], kernel),
-                                   atol=1e-5)
+        np.testing.assert_allclose(
+            case.inputs["Y"], naive_corr2d(case.inputs["X"], kernel), atol=1e-5
+        )
 
 
 def test_the_training_schedule_reaches_the_kernel_by_plain_gradient_descent(oracle):
@@ -95,9 +109,16 @@ def test_the_training_schedule_reaches_the_kernel_by_plain_gradient_descent(orac
         kernel = np.full(true.shape, 0.07) * -np.sign(true)  # as far as init can start
         for _ in range(case.params["num_epochs"]):
             residual = naive_corr2d(X, kernel) - Y
-            gradient = np.array([[2 * np.sum(residual * X[i:i + residual.shape[0],
-                                                          j:j + residual.shape[1]])
-                                  for j in range(true.shape[1])] for i in range(true.shape[0])])
+            gradient = np.array(
+                [
+                    [
+                        2
+                        * np.sum(residual * X[i : i + residual.shape[0], j : j + residual.shape[1]])
+                        for j in range(true.shape[1])
+                    ]
+                    for i in range(true.shape[0])
+                ]
+            )
             kernel = kernel - case.params["lr"] * gradient
         assert np.abs(kernel - true).max() < 0.002
 

@@ -2,8 +2,8 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ROOT, course_config, write
+
 from grader.cases import public_case_counts
 from grader.config import ConfigError, load_config, parse_config
 
@@ -32,27 +32,42 @@ def test_defaults_fill_what_is_not_written():
     assert config.devices == ("cpu", "gpu") and config.gpu == "optional"
 
 
-@pytest.mark.parametrize("data, key, problem", [
-    (config_with(seed="abc"), "seed", "expected an integer"),
-    (config_with(color="red"), "color", "unknown key"),
-    (config_with(gpu="sometimes"), "gpu", "expected one of optional, required"),
-    (config_with(devices=["gpu"]), "devices", "cpu must be listed"),
-    (config_with(devices=["tpu"]), "devices", "expected a list"),
-    (config_with(limits={"load_seconds": -1}), "limits.load_seconds", "expected a number >= 1"),
-    (config_with(limits={"wall": 3}), "limits.wall", "unknown key"),
-    ({"exercises": {"corr2d": {"points": "ten"}}}, "exercises.corr2d.points", "got 'ten'"),
-    ({"exercises": {"corr3d": {}}}, "exercises.corr3d", "not an exercise of this chapter"),
-    ({"exercises": {"corr2d": {"public_cases": 9}}}, "exercises.corr2d.public_cases",
-     "only 3 public cases exist"),
-    ({"exercises": {"corr2d": {"hidden_cases": 1.5}}}, "exercises.corr2d.hidden_cases",
-     "expected an integer"),
-    ({"exercises": {"corr2d": {"tolerance": {"rtol": "x"}}}}, "exercises.corr2d.tolerance.rtol",
-     "expected a number"),
-    ({"exercises": {"corr2d": {"uses": ["Conv2D"]}}}, "exercises.corr2d.uses",
-     "configured exercises"),
-    ({"exercises": {}}, "exercises", "no exercises"),
-    ([1, 2], "", "expected a mapping"),
-])
+@pytest.mark.parametrize(
+    "data, key, problem",
+    [
+        (config_with(seed="abc"), "seed", "expected an integer"),
+        (config_with(color="red"), "color", "unknown key"),
+        (config_with(gpu="sometimes"), "gpu", "expected one of optional, required"),
+        (config_with(devices=["gpu"]), "devices", "cpu must be listed"),
+        (config_with(devices=["tpu"]), "devices", "expected a list"),
+        (config_with(limits={"load_seconds": -1}), "limits.load_seconds", "expected a number >= 1"),
+        (config_with(limits={"wall": 3}), "limits.wall", "unknown key"),
+        ({"exercises": {"corr2d": {"points": "ten"}}}, "exercises.corr2d.points", "got 'ten'"),
+        ({"exercises": {"corr3d": {}}}, "exercises.corr3d", "not an exercise of this chapter"),
+        (
+            {"exercises": {"corr2d": {"public_cases": 9}}},
+            "exercises.corr2d.public_cases",
+            "only 3 public cases exist",
+        ),
+        (
+            {"exercises": {"corr2d": {"hidden_cases": 1.5}}},
+            "exercises.corr2d.hidden_cases",
+            "expected an integer",
+        ),
+        (
+            {"exercises": {"corr2d": {"tolerance": {"rtol": "x"}}}},
+            "exercises.corr2d.tolerance.rtol",
+            "expected a number",
+        ),
+        (
+            {"exercises": {"corr2d": {"uses": ["Conv2D"]}}},
+            "exercises.corr2d.uses",
+            "configured exercises",
+        ),
+        ({"exercises": {}}, "exercises", "no exercises"),
+        ([1, 2], "", "expected a mapping"),
+    ],
+)
 def test_a_bad_config_is_refused_naming_the_key(data, key, problem):
     with pytest.raises(ConfigError) as error:
         parse_config(data, "course.yaml", KNOWN)
@@ -79,7 +94,9 @@ def test_the_cli_refuses_a_bad_config_with_exit_code_2(tmp_path):
     path = write(tmp_path, "config.yaml", "exercises: {corr2d: {points: -3}}\n")
     result = subprocess.run(
         [sys.executable, "-m", "grader", "grade", str(ROOT / "solutions"), "--config", str(path)],
-        capture_output=True, text=True, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
     )
     assert result.returncode == 2
     assert "exercises.corr2d.points" in result.stderr and "Traceback" not in result.stderr

@@ -21,7 +21,7 @@ def naive_convolution(data, weight, bias, padding, strides):
     for o in range(c_o):
         for i in range(out_h):
             for j in range(out_w):
-                window = padded[:, i * s_h:i * s_h + k_h, j * s_w:j * s_w + k_w]
+                window = padded[:, i * s_h : i * s_h + k_h, j * s_w : j * s_w + k_w]
                 out[o, i, j] = np.sum(window * weight[o]) + (bias[o] if bias is not None else 0)
     return out
 
@@ -35,14 +35,19 @@ def test_the_oracle_agrees_with_the_textbook_definition(oracle, seed):
     bias = rng.uniform(size=c_o) if seed % 2 else None
     padding, strides = (seed % 3, 1), (1 + seed % 2, 2)
     got = oracle.convolve(data, weight, bias, padding, strides)
-    np.testing.assert_allclose(got, naive_convolution(data, weight, bias, padding, strides),
-                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        got, naive_convolution(data, weight, bias, padding, strides), rtol=1e-12, atol=1e-12
+    )
     assert got.dtype == np.float64
 
 
 def test_the_oracle_output_shape_matches_the_formula(oracle):
-    for n, k, p, s in [((8, 8), (3, 3), (1, 1), (2, 2)), ((8, 8), (3, 5), (0, 1), (3, 4)),
-                       ((1, 9), (1, 2), (0, 0), (1, 3)), ((5, 7), (7, 4), (1, 2), (2, 1))]:
+    for n, k, p, s in [
+        ((8, 8), (3, 3), (1, 1), (2, 2)),
+        ((8, 8), (3, 5), (0, 1), (3, 4)),
+        ((1, 9), (1, 2), (0, 0), (1, 3)),
+        ((5, 7), (7, 4), (1, 2), (2, 1)),
+    ]:
         formula = tuple((n_ + 2 * p_ - k_) // s_ + 1 for n_, k_, p_, s_ in zip(n, k, p, s))
         assert oracle.output_shape(n, k, p, s) == formula
 
@@ -82,8 +87,11 @@ def test_conv2d_with_a_wrong_weight_shape_is_a_clear_interface_error(oracle):
             self.weight = self.params.get("weight", shape=(1, 1) + kernel_size)
             self.bias = self.params.get("bias", shape=(1,))
 
-    inputs = {"X": np.ones((3, 3), np.float32), "weight": np.ones((2, 2), np.float32),
-              "bias": np.zeros(1, np.float32)}
+    inputs = {
+        "X": np.ones((3, 3), np.float32),
+        "weight": np.ones((2, 2), np.float32),
+        "bias": np.zeros(1, np.float32),
+    }
     with pytest.raises(mxnet_backend.WrongInterface, match=r"weight has shape \(1, 1, 2, 2\)"):
         mxnet_backend.call_exercise("Conv2D", Conv2D, inputs, {}, "cpu")
 

@@ -29,8 +29,11 @@ def raw_frame(header: dict, payload: bytes = b"") -> bytes:
 
 def test_arrays_and_json_round_trip(pipe):
     reader, write = pipe
-    arrays = [np.arange(6, dtype=np.float32).reshape(2, 3), np.array([True, False]),
-              np.arange(4, dtype=">i4")]  # a big-endian array arrives in native order
+    arrays = [
+        np.arange(6, dtype=np.float32).reshape(2, 3),
+        np.array([True, False]),
+        np.arange(4, dtype=">i4"),
+    ]  # a big-endian array arrives in native order
     protocol.send(write, {"ok": True, "note": "é"}, arrays)
     message = reader.receive(time.monotonic() + 5, 1 << 20)
     assert message.header["ok"] is True and message.header["note"] == "é"
@@ -38,14 +41,17 @@ def test_arrays_and_json_round_trip(pipe):
         assert np.array_equal(sent, got) and got.dtype.isnative
 
 
-@pytest.mark.parametrize("spec, problem", [
-    ({"dtype": "object", "shape": [1]}, "non-numeric dtype"),
-    ({"dtype": "complex128", "shape": [1]}, "non-numeric dtype"),
-    ({"dtype": "float32", "shape": [-1]}, "invalid shape"),
-    ({"dtype": "float32", "shape": [1.5]}, "invalid shape"),
-    ({"dtype": "float32", "shape": [1] * 9}, "invalid shape"),
-    ({"dtype": "float64", "shape": [1 << 20, 1 << 20]}, "over the"),
-])
+@pytest.mark.parametrize(
+    "spec, problem",
+    [
+        ({"dtype": "object", "shape": [1]}, "non-numeric dtype"),
+        ({"dtype": "complex128", "shape": [1]}, "non-numeric dtype"),
+        ({"dtype": "float32", "shape": [-1]}, "invalid shape"),
+        ({"dtype": "float32", "shape": [1.5]}, "invalid shape"),
+        ({"dtype": "float32", "shape": [1] * 9}, "invalid shape"),
+        ({"dtype": "float64", "shape": [1 << 20, 1 << 20]}, "over the"),
+    ],
+)
 def test_descriptors_that_are_not_plain_numbers_are_refused(pipe, spec, problem):
     reader, write = pipe
     os.write(write, raw_frame({"arrays": [spec]}))

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import small_config, write
+
 from grader.sandbox import Sandbox
 from grader.submission import read_submission
 
@@ -42,10 +42,7 @@ def test_definitions_and_top_level_errors_are_reported_and_grading_goes_on(tmp_p
 
 
 def test_an_endless_loop_times_out_and_the_next_test_gets_a_fresh_worker(tmp_path):
-    text = ("def corr2d(X, K):\n"
-            "    while X.shape == (3, 3):\n"
-            "        pass\n"
-            "    return X\n")
+    text = "def corr2d(X, K):\n    while X.shape == (3, 3):\n        pass\n    return X\n"
     with open_sandbox(tmp_path, text) as sandbox:
         sandbox.load()
         started = time.monotonic()
@@ -55,10 +52,13 @@ def test_an_endless_loop_times_out_and_the_next_test_gets_a_fresh_worker(tmp_pat
         assert second.status == "returned" and sandbox.restarts == 1
 
 
-@pytest.mark.parametrize("body, description", [
-    ("import os; os._exit(0)", "exited with status 0"),
-    ("import os, signal; os.kill(os.getpid(), signal.SIGKILL)", "killed by signal SIGKILL"),
-])
+@pytest.mark.parametrize(
+    "body, description",
+    [
+        ("import os; os._exit(0)", "exited with status 0"),
+        ("import os, signal; os.kill(os.getpid(), signal.SIGKILL)", "killed by signal SIGKILL"),
+    ],
+)
 def test_a_worker_that_dies_mid_test_is_a_crash_and_is_replaced(tmp_path, body, description):
     text = f"def corr2d(X, K):\n    {body}\n"
     with open_sandbox(tmp_path, text) as sandbox:
@@ -69,21 +69,25 @@ def test_a_worker_that_dies_mid_test_is_a_crash_and_is_replaced(tmp_path, body, 
 
 
 def test_restarts_are_limited(tmp_path):
-    with open_sandbox(tmp_path, "def corr2d(X, K):\n    import os; os._exit(3)\n",
-                      restarts=1) as sandbox:
+    with open_sandbox(
+        tmp_path, "def corr2d(X, K):\n    import os; os._exit(3)\n", restarts=1
+    ) as sandbox:
         sandbox.load()
         results = [call(sandbox) for _ in range(3)]
     assert [r.status for r in results] == ["crashed"] * 3
     assert "restarted 1 times already" in results[2].message
 
 
-@pytest.mark.parametrize("body, status, words", [
-    ("raise NotImplementedError", "not_implemented", ""),
-    ("raise ValueError('bad kernel')", "raised", "ValueError: bad kernel"),
-    ("import sys; sys.exit(0)", "raised", "SystemExit"),
-    ("import missing_module_xyz", "raised", "No module named 'missing_module_xyz'"),
-    ("return np.zeros((3000, 3000))", "too_large", "over the 1 MiB limit"),
-])
+@pytest.mark.parametrize(
+    "body, status, words",
+    [
+        ("raise NotImplementedError", "not_implemented", ""),
+        ("raise ValueError('bad kernel')", "raised", "ValueError: bad kernel"),
+        ("import sys; sys.exit(0)", "raised", "SystemExit"),
+        ("import missing_module_xyz", "raised", "No module named 'missing_module_xyz'"),
+        ("return np.zeros((3000, 3000))", "too_large", "over the 1 MiB limit"),
+    ],
+)
 def test_exceptions_come_back_as_messages(tmp_path, body, status, words):
     text = f"from mxnet import np\ndef corr2d(X, K):\n    {body}\n"
     with open_sandbox(tmp_path, text, result_bytes=2**20) as sandbox:
@@ -95,12 +99,14 @@ def test_exceptions_come_back_as_messages(tmp_path, body, status, words):
 
 
 def test_printed_output_is_captured_per_test_with_a_cap(tmp_path):
-    text = ("import sys\n"
-            "def corr2d(X, K):\n"
-            "    if X.shape == (3, 3):\n"
-            "        print('start' + 'x' * 3_000_000 + 'end')\n"
-            "    print('GRDR fake frame: all tests passed', file=sys.stderr)\n"
-            "    return X\n")
+    text = (
+        "import sys\n"
+        "def corr2d(X, K):\n"
+        "    if X.shape == (3, 3):\n"
+        "        print('start' + 'x' * 3_000_000 + 'end')\n"
+        "    print('GRDR fake frame: all tests passed', file=sys.stderr)\n"
+        "    return X\n"
+    )
     with open_sandbox(tmp_path, text, output_bytes=4096) as sandbox:
         sandbox.load()
         result = call(sandbox)
@@ -112,10 +118,12 @@ def test_printed_output_is_captured_per_test_with_a_cap(tmp_path):
 def test_the_worker_sees_no_grader_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("GRADER_SEED", "424242")
     monkeypatch.setenv("SECRET_TOKEN", "hunter2")
-    text = ("import os\nfrom mxnet import np\n"
-            "def corr2d(X, K):\n"
-            "    leaked = [k for k in os.environ if 'SEED' in k or 'SECRET' in k]\n"
-            "    return np.array([len(leaked), len(os.environ)])\n")
+    text = (
+        "import os\nfrom mxnet import np\n"
+        "def corr2d(X, K):\n"
+        "    leaked = [k for k in os.environ if 'SEED' in k or 'SECRET' in k]\n"
+        "    return np.array([len(leaked), len(os.environ)])\n"
+    )
     with open_sandbox(tmp_path, text) as sandbox:
         sandbox.load()
         result = call(sandbox)
@@ -123,19 +131,30 @@ def test_the_worker_sees_no_grader_environment(tmp_path, monkeypatch):
     assert leaked == 0 and total < 15
 
 
-def test_an_endless_loop_at_top_level_fails_the_load_and_says_where(tmp_path):
+def test_a_statement_that_hangs_loading_is_skipped_on_a_fresh_worker(tmp_path):
     text = "def corr2d(X, K):\n    return X\n\nwhile True:\n    pass\n"
     with open_sandbox(tmp_path, text, load_seconds=1) as sandbox:
+        loaded = sandbox.load()
+        assert loaded.failure is None and loaded.defined == {"corr2d": "student.py, line 1"}
+        assert loaded.errors[0].startswith("student.py, line 4: not run")
+        assert sandbox.restarts == 1 and call(sandbox).status == "returned"
+
+
+def test_without_restarts_left_a_hanging_load_fails_and_says_where(tmp_path):
+    text = "def corr2d(X, K):\n    return X\n\nwhile True:\n    pass\n"
+    with open_sandbox(tmp_path, text, load_seconds=1, restarts=0) as sandbox:
         loaded = sandbox.load()
     assert loaded.failure_status == "timeout"
     assert "longer than 1 s" in loaded.failure and "student.py, line 4" in loaded.failure
 
 
 def test_processes_the_student_started_die_with_the_worker(tmp_path):
-    text = ("import subprocess\nfrom mxnet import np\n"
-            "def corr2d(X, K):\n"
-            "    child = subprocess.Popen(['sleep', '300'])\n"
-            "    return np.array([child.pid])\n")
+    text = (
+        "import subprocess\nfrom mxnet import np\n"
+        "def corr2d(X, K):\n"
+        "    child = subprocess.Popen(['sleep', '300'])\n"
+        "    return np.array([child.pid])\n"
+    )
     sandbox = open_sandbox(tmp_path, text)
     sandbox.load()
     pid = int(call(sandbox).array[0])
@@ -149,10 +168,12 @@ def test_processes_the_student_started_die_with_the_worker(tmp_path):
 
 
 def test_the_worker_works_on_a_copy_of_the_submission(tmp_path):
-    text = ("from pathlib import Path\nfrom mxnet import np\n"
-            "def corr2d(X, K):\n"
-            "    Path('student.py').write_text('overwritten')\n"
-            "    return np.array([len(list(Path('.').iterdir()))])\n")
+    text = (
+        "from pathlib import Path\nfrom mxnet import np\n"
+        "def corr2d(X, K):\n"
+        "    Path('student.py').write_text('overwritten')\n"
+        "    return np.array([len(list(Path('.').iterdir()))])\n"
+    )
     original = write(tmp_path, "student.py", text)
     with Sandbox(read_submission(original), ["corr2d"], small_config().limits) as sandbox:
         sandbox.load()

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from conftest import EXERCISES, SOLUTIONS
+
 from grader import stubs
 
 
@@ -41,16 +41,22 @@ def code_lines(path: Path) -> set[str]:
         text = "\n".join(c.source for c in cells if c.cell_type == "code")
     else:
         text = path.read_text()
-    return {line.strip() for line in text.splitlines()
-            if line.strip() and not line.strip().startswith("#")}
+    return {
+        line.strip()
+        for line in text.splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    }
 
 
 def test_no_solution_code_leaks_into_the_exercises():
     for solution in SOLUTIONS.glob("*.py"):
         blocks = solution.read_text().split(stubs.BEGIN)[1:]
-        solution_lines = {line.strip() for block in blocks
-                          for line in block.split(stubs.END)[0].splitlines()
-                          if line.strip() and not line.strip().startswith("#")}
+        solution_lines = {
+            line.strip()
+            for block in blocks
+            for line in block.split(stubs.END)[0].splitlines()
+            if line.strip() and not line.strip().startswith("#")
+        }
         assert solution_lines
         for suffix in (".py", ".ipynb"):
             exercise = (EXERCISES / solution.name).with_suffix(suffix)
@@ -69,11 +75,14 @@ def test_notebooks_keep_text_cells_and_signatures():
     assert "# %%" not in text
 
 
-@pytest.mark.parametrize("source, problem", [
-    ("# BEGIN SOLUTION\nx = 1\n", "never closed"),
-    ("x = 1\n# END SOLUTION\n", "without a"),
-    ("# BEGIN SOLUTION\n# BEGIN SOLUTION\n# END SOLUTION\n", "inside the block"),
-])
+@pytest.mark.parametrize(
+    "source, problem",
+    [
+        ("# BEGIN SOLUTION\nx = 1\n", "never closed"),
+        ("x = 1\n# END SOLUTION\n", "without a"),
+        ("# BEGIN SOLUTION\n# BEGIN SOLUTION\n# END SOLUTION\n", "inside the block"),
+    ],
+)
 def test_unpaired_markers_are_refused_with_the_line(source, problem):
     with pytest.raises(stubs.StubError, match=problem) as error:
         stubs.stub_source(source, filename="broken.py")

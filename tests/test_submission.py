@@ -2,8 +2,8 @@ import json
 
 import nbformat
 import pytest
-
 from conftest import write
+
 from grader.submission import SubmissionNotFound, read_submission, without_ipython_lines
 
 
@@ -23,8 +23,11 @@ def test_a_python_file_is_one_cell_run_under_its_module_name(tmp_path):
 
 
 def test_a_notebook_gives_its_code_cells_with_magics_turned_into_pass(tmp_path):
-    text = notebook(("markdown", "# Title"), ("code", "!pip install d2l\nx = 1"),
-                    ("code", "%matplotlib inline\nif x:\n    %time y = 2\n"))
+    text = notebook(
+        ("markdown", "# Title"),
+        ("code", "!pip install d2l\nx = 1"),
+        ("code", "%matplotlib inline\nif x:\n    %time y = 2\n"),
+    )
     (source,) = read_submission(write(tmp_path, "work.ipynb", text)).sources
     assert [c.label for c in source.cells] == ["work.ipynb, cell 2", "work.ipynb, cell 3"]
     assert source.cells[0].text.splitlines() == ["pass  # pip install d2l", "x = 1"]
@@ -46,12 +49,15 @@ def test_a_folder_is_read_in_name_order_skipping_other_files(tmp_path):
     assert [p.name for p in submission.files] == ["a.ipynb", "b.py"]
 
 
-@pytest.mark.parametrize("name, content, problem", [
-    ("essay.txt", "I wrote corr2d on paper.", "not a .py file, a notebook or a folder"),
-    ("binary.py", b"\x89PNG\r\n\x1a\n\xff\xfe", "not UTF-8 text"),
-    ("broken.ipynb", "{not json", "not a readable notebook"),
-    ("wrong.ipynb", json.dumps({"cells": 3}), "not a readable notebook"),
-])
+@pytest.mark.parametrize(
+    "name, content, problem",
+    [
+        ("essay.txt", "I wrote corr2d on paper.", "not a .py file, a notebook or a folder"),
+        ("binary.py", b"\x89PNG\r\n\x1a\n\xff\xfe", "not UTF-8 text"),
+        ("broken.ipynb", "{not json", "not a readable notebook"),
+        ("wrong.ipynb", json.dumps({"cells": 3}), "not a readable notebook"),
+    ],
+)
 def test_unreadable_files_become_problems_not_exceptions(tmp_path, name, content, problem):
     submission = read_submission(write(tmp_path, name, content))
     assert submission.sources == ()
