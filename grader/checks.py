@@ -7,6 +7,7 @@ expected values.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,15 +26,18 @@ class Verdict:
     message: str
 
 
-def show(array: np.ndarray) -> str:
-    return np.array2string(
+def show(array: np.ndarray, label: str = "") -> str:
+    """label followed by the array, its later lines aligned under the first."""
+    text = np.array2string(
         np.asarray(array),
         precision=4,
         suppress_small=True,
         separator=", ",
         max_line_width=100,
         threshold=200,
+        prefix=label,
     )
+    return label + text
 
 
 def position(index: tuple[int, ...]) -> str:
@@ -44,11 +48,11 @@ def describe(case: Case) -> str:
     """The input, in full for a public case and by size and kind for a hidden one."""
     if not case.public:
         return f"hidden case ({case.description})"
-    parts = [f"{name} = {show(value)}" for name, value in case.inputs.items()]
+    parts = [show(value, f"{name} = ") for name, value in case.inputs.items()]
     parts += [
         f"{name} = {tuple(v) if isinstance(v, list) else v}" for name, v in case.params.items()
     ]
-    return f"public case: {case.description}\n  " + "\n  ".join(parts)
+    return f"public case: {case.description}\n" + textwrap.indent("\n".join(parts), "  ")
 
 
 def friendly_type(type_name: str) -> str:
@@ -166,7 +170,7 @@ def judge_values(
         f"{difference[worst]:.4g} at {position(worst)}",
     ]
     if case.public:
-        lines += [f"expected {show(expected)}", f"got      {show(got)}"]
+        lines += [show(expected, "expected "), show(got, "got      ")]
     return Verdict("failed", "\n".join(lines))
 
 
