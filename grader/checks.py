@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from grader import mxnet_backend as backend
 from grader.cases import Case, Exercise
 from grader.config import Tolerance
 from grader.sandbox import SandboxResult
 
-MXNET_ARRAY = "mxnet.numpy.ndarray"
 NOT_IMPLEMENTED = "is not implemented yet"
 
 
@@ -58,7 +58,7 @@ def describe(case: Case) -> str:
 def friendly_type(type_name: str) -> str:
     names = {
         "builtins.NoneType": "None",
-        MXNET_ARRAY: "an mxnet.np array",
+        backend.ARRAY_TYPE: backend.ARRAY_DESCRIPTION,
         "numpy.ndarray": "a NumPy array",
         "builtins.list": "a list",
         "builtins.tuple": "a tuple",
@@ -86,7 +86,7 @@ def judge(
             "failed",
             f"{describe(case)}\nreturned {friendly_type(result.type_name)}, not numbers{hint}",
         )
-    wanted_type = "builtins.tuple" if exercise.result == "shape" else MXNET_ARRAY
+    wanted_type = "builtins.tuple" if exercise.result == "shape" else backend.ARRAY_TYPE
     if result.type_name != wanted_type:
         notes.append(
             f"note: returned {friendly_type(result.type_name)}, not "
@@ -126,17 +126,16 @@ def judge_call(exercise: Exercise, result: SandboxResult) -> Verdict | None:
 
 
 def judge_device(result: SandboxResult, device: str) -> str | None:
-    expected_context = f"gpu({device[3:] or 0})"
+    expected_context = backend.context_name(device)
     if result.context is None:
         return (
-            f"on {expected_context} the result must be an mxnet array on that device, but it "
-            f"is {friendly_type(result.type_name)}, which lives in CPU memory"
+            f"on {expected_context} the result must be {backend.ARRAY_DESCRIPTION} on that "
+            f"device, but it is {friendly_type(result.type_name)}, which lives in CPU memory"
         )
     if result.context != expected_context:
         return (
             f"the inputs were on {expected_context} but the result is on {result.context}: "
-            f"create new arrays on the input's device (for example "
-            f"np.zeros(shape, ctx=X.ctx)), not on a fixed one"
+            f"{backend.SAME_DEVICE_HINT}"
         )
     return None
 

@@ -15,6 +15,12 @@ from typing import Any
 import numpy as onp
 
 FRAMEWORK = "mxnet"
+ARRAY_TYPE = "mxnet.numpy.ndarray"  # what a returned array's type is called in results
+ARRAY_DESCRIPTION = "an mxnet.np array"
+SAME_DEVICE_HINT = (
+    "create new arrays on the input's device (for example np.zeros(shape, ctx=X.ctx)), "
+    "not on a fixed one"
+)
 
 
 def _mxnet():
@@ -66,6 +72,11 @@ class MXNetOracle:
 
 class WrongInterface(Exception):
     """The student's name exists but cannot be used as the exercise says; the message says why."""
+
+
+def context_name(device: str) -> str:
+    """How MXNet names the context of a grader device: 'cpu' -> 'cpu(0)', 'gpu1' -> 'gpu(1)'."""
+    return "cpu(0)" if device == "cpu" else f"gpu({device[3:] or 0})"
 
 
 def context(device: str):
