@@ -13,8 +13,9 @@ import traceback
 from pathlib import Path
 
 from grader import cases, stubs
-from grader.config import ConfigError, load_config
+from grader.config import ISOLATION_MODES, ConfigError, load_config
 from grader.grading import DEVICE_CHOICES, grade
+from grader.isolation import IsolationUnavailable
 from grader.render import render_json, render_table
 from grader.submission import SubmissionNotFound
 
@@ -43,6 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--device", choices=DEVICE_CHOICES, help="devices to run on (default: config's devices)"
     )
     grade_parser.add_argument("--config", type=Path, help="course config (default: config.yaml)")
+    grade_parser.add_argument(
+        "--isolation",
+        choices=ISOLATION_MODES,
+        help="strict: refuse to grade without the bubblewrap sandbox; basic: a plain child "
+        "process; auto: strict where possible (default: config's, else auto)",
+    )
 
     exercises_parser = commands.add_parser(
         "exercises", help="generate exercises/ (.py and .ipynb) from solutions/"
@@ -62,7 +69,9 @@ def fail(message: str, code: int = USAGE_ERROR) -> int:
 
 def run_grade(args: argparse.Namespace) -> int:
     config = load_config(args.config or default_config(), cases.public_case_counts())
-    report = grade(args.submission, config, seed=args.seed, device=args.device)
+    report = grade(
+        args.submission, config, seed=args.seed, device=args.device, isolation=args.isolation
+    )
     text = RENDERERS[args.format](report)
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
@@ -89,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "grade":
             return run_grade(args)
         return run_exercises(args)
-    except (ConfigError, SubmissionNotFound, stubs.StubError) as error:
+    except (ConfigError, SubmissionNotFound, stubs.StubError, IsolationUnavailable) as error:
         return fail(str(error))
     except OSError as error:
         return fail(f"{error.filename or ''}: {error.strerror}".lstrip(": "))

@@ -16,6 +16,7 @@ import yaml
 SEED_ENVIRONMENT_VARIABLE = "GRADER_SEED"
 DEVICE_NAMES = ("cpu", "gpu")
 GPU_POLICIES = ("optional", "required")
+ISOLATION_MODES = ("auto", "strict", "basic")
 
 
 class ConfigError(ValueError):
@@ -37,6 +38,7 @@ class ExerciseConfig:
     time_limit_seconds: float
     tolerance: Tolerance
     uses: tuple[str, ...]
+    forbidden: tuple[str, ...] = ()  # names the definition may not use (see policy.py)
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,10 @@ class Limits:
     output_bytes: int
     result_bytes: int
     restarts: int
+    memory_bytes: int
+    file_bytes: int
+    processes: int
+    open_files: int
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,7 @@ class CourseConfig:
     gpu: str
     limits: Limits
     exercises: tuple[ExerciseConfig, ...]
+    isolation: str = "auto"
     source: str = "config.yaml"
 
     def exercise(self, name: str) -> ExerciseConfig:
@@ -126,78 +133,110 @@ def _devices(top: _Section) -> tuple[str, ...]:
     return tuple(d for d in DEVICE_NAMES if d in value)
 
 
+# limits key -> (default, minimum, scale to the unit Limits keeps, Limits field)
+LIMIT_KEYS = {
+    "submission_seconds": (300, 1, 1, "submission_seconds"),
+    "startup_seconds": (60, 1, 1, "startup_seconds"),
+    "load_seconds": (30, 1, 1, "load_seconds"),
+    "output_kib": (64, 1, 1024, "output_bytes"),
+    "result_mib": (16, 1, 2**20, "result_bytes"),
+    "restarts": (10, 0, 1, "restarts"),
+    "memory_mib": (2048, 256, 2**20, "memory_bytes"),
+    "file_mib": (64, 1, 2**20, "file_bytes"),
+    "processes": (64, 16, 1, "processes"),
+    "open_files": (256, 32, 1, "open_files"),
+}
+EXERCISE_KEYS = {
+    "points",
+    "public_cases",
+    "hidden_cases",
+    "time_limit_seconds",
+    "tolerance",
+    "uses",
+    "forbidden",
+}
+
+
+def _limits(section: _Section) -> Limits:
+    section.refuse_unknown(set(LIMIT_KEYS))
+    values = {}
+    for key, (default, minimum, scale, field_name) in LIMIT_KEYS.items():
+        integer = scale != 1 or key in ("restarts", "processes", "open_files")
+        values[field_name] = scale * section.number(key, default, minimum=minimum, integer=integer)
+    return Limits(**values)
+
+
+def _names(section: _Section, key: str, allowed: Any = None) -> tuple[str, ...]:
+    """A list of strings; with allowed, each must be in it."""
+    value = section.data.get(key, [])
+    if (
+        not isinstance(value, list)
+        or not all(isinstance(v, str) for v in value)
+        or (allowed is not None and any(v not in allowed for v in value))
+    ):
+        wanted = "configured exercises" if allowed is not None else "names"
+        section.fail(section.key(key), f"expected a list of {wanted}, got {value!r}")
+    return tuple(value)
+
+
+def _exercise(
+    name: str,
+    entry: _Section,
+    available: int,
+    configured: Any,
+    default_time: float,
+    default_tolerance: Tolerance,
+) -> ExerciseConfig:
+    entry.refuse_unknown(EXERCISE_KEYS)
+    public = entry.number("public_cases", available, integer=True)
+    if public > available:
+        entry.fail(entry.key("public_cases"), f"only {available} public cases exist, got {public}")
+    return ExerciseConfig(
+        name=name,
+        points=float(entry.number("points", 10)),
+        public_cases=public,
+        hidden_cases=entry.number("hidden_cases", 5, integer=True),
+        time_limit_seconds=float(entry.number("time_limit_seconds", default_time, minimum=0.1)),
+        tolerance=_tolerance(entry.section("tolerance"), default_tolerance),
+        uses=_names(entry, "uses", configured),
+        forbidden=_names(entry, "forbidden"),
+    )
+
+
 def parse_config(data: Any, source: str, known_exercises: dict[str, int]) -> CourseConfig:
     """Validate a loaded YAML document. known_exercises maps each name to its public cases."""
     top = _Section(data, "", source)
-    top.refuse_unknown({"seed", "devices", "gpu", "limits", "defaults", "exercises"})
-
-    limits_section = top.section("limits")
-    limits_section.refuse_unknown(
-        {
-            "submission_seconds",
-            "startup_seconds",
-            "load_seconds",
-            "output_kib",
-            "result_mib",
-            "restarts",
-        }
-    )
-    limits = Limits(
-        submission_seconds=float(limits_section.number("submission_seconds", 300, minimum=1)),
-        startup_seconds=float(limits_section.number("startup_seconds", 60, minimum=1)),
-        load_seconds=float(limits_section.number("load_seconds", 30, minimum=1)),
-        output_bytes=1024 * limits_section.number("output_kib", 64, minimum=1, integer=True),
-        result_bytes=2**20 * limits_section.number("result_mib", 16, minimum=1, integer=True),
-        restarts=limits_section.number("restarts", 10, integer=True),
-    )
-
+    top.refuse_unknown({"seed", "devices", "gpu", "isolation", "limits", "defaults", "exercises"})
     defaults = top.section("defaults")
     defaults.refuse_unknown({"tolerance", "time_limit_seconds"})
     default_tolerance = _tolerance(defaults.section("tolerance"), Tolerance(1e-4, 1e-4))
     default_time = float(defaults.number("time_limit_seconds", 10, minimum=0.1))
 
-    exercises_section = top.section("exercises")
-    if not exercises_section.data:
+    section = top.section("exercises")
+    if not section.data:
         top.fail("exercises", "no exercises are configured")
     exercises = []
-    for name in exercises_section.data:
+    for name in section.data:
         if name not in known_exercises:
             known = ", ".join(known_exercises)
             top.fail(f"exercises.{name}", f"not an exercise of this chapter (known: {known})")
-        entry = exercises_section.section(name)
-        entry.refuse_unknown(
-            {"points", "public_cases", "hidden_cases", "time_limit_seconds", "tolerance", "uses"}
-        )
-        available = known_exercises[name]
-        public = entry.number("public_cases", available, integer=True)
-        if public > available:
-            entry.fail(
-                entry.key("public_cases"), f"only {available} public cases exist, got {public}"
-            )
-        uses = entry.data.get("uses", [])
-        if not isinstance(uses, list) or any(u not in exercises_section.data for u in uses):
-            entry.fail(entry.key("uses"), f"expected a list of configured exercises, got {uses!r}")
         exercises.append(
-            ExerciseConfig(
-                name=name,
-                points=float(entry.number("points", 10)),
-                public_cases=public,
-                hidden_cases=entry.number("hidden_cases", 5, integer=True),
-                time_limit_seconds=float(
-                    entry.number("time_limit_seconds", default_time, minimum=0.1)
-                ),
-                tolerance=_tolerance(entry.section("tolerance"), default_tolerance),
-                uses=tuple(uses),
+            _exercise(
+                name,
+                section.section(name),
+                known_exercises[name],
+                section.data,
+                default_time,
+                default_tolerance,
             )
         )
-
-    seed = top.number("seed", 0, integer=True)
     return CourseConfig(
-        seed=seed,
+        seed=top.number("seed", 0, integer=True),
         devices=_devices(top),
         gpu=top.choice("gpu", "optional", GPU_POLICIES),
-        limits=limits,
+        limits=_limits(top.section("limits")),
         exercises=tuple(exercises),
+        isolation=top.choice("isolation", "auto", ISOLATION_MODES),
         source=source,
     )
 

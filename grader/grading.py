@@ -12,6 +12,8 @@ from grader import mxnet_backend
 from grader.cases import EXERCISES, Case, cases_for
 from grader.checks import NOT_IMPLEMENTED, judge
 from grader.config import CourseConfig, ExerciseConfig
+from grader.isolation import choose_isolation
+from grader.policy import Violation, violations
 from grader.report import ExerciseResult, Report, TestResult
 from grader.sandbox import LoadResult, Sandbox
 from grader.submission import read_submission
@@ -63,7 +65,11 @@ def plan_exercises(config: CourseConfig, seed: int, oracle) -> list[ExercisePlan
 
 
 def grade_exercise(
-    plan: ExercisePlan, devices: list[DevicePlan], sandbox: Sandbox, loaded: LoadResult
+    plan: ExercisePlan,
+    devices: list[DevicePlan],
+    sandbox: Sandbox,
+    loaded: LoadResult,
+    violation: Violation | None = None,
 ) -> ExerciseResult:
     exercise, spec = plan.config, EXERCISES[plan.config.name]
     counted = sum(d.counted for d in devices) * len(plan.cases)
@@ -80,6 +86,8 @@ def grade_exercise(
                 status, message = loaded.failure_status, f"not run: {loaded.failure}"
             elif defined_at is None:
                 status, message = "failed", f"{exercise.name} is not defined in the submission"
+            elif violation is not None:
+                status, message = "failed", violation.message()
             elif device.device in given_up:
                 status, message = given_up[device.device]
             else:
@@ -161,28 +169,50 @@ def submission_notes(problems: tuple[str, ...], loaded: LoadResult) -> tuple[str
     return tuple(notes)
 
 
+def uses_gpu(choice: str | None, config: CourseConfig) -> bool:
+    """Whether a GPU may be used, judged without importing MXNet (CUDA needs the address
+    space that the memory rlimit would take away)."""
+    wanted = choice in ("gpu", "all") or (choice is None and "gpu" in config.devices)
+    return wanted and any(Path("/dev").glob("nvidia[0-9]*"))
+
+
 def grade(
-    path: Path, config: CourseConfig, seed: int | None = None, device: str | None = None
+    path: Path,
+    config: CourseConfig,
+    seed: int | None = None,
+    device: str | None = None,
+    isolation: str | None = None,
 ) -> Report:
-    """Grade the submission at path. Every configured exercise appears in the report."""
+    """Grade the submission at path. Every configured exercise appears in the report.
+
+    Raises IsolationUnavailable if strict isolation is asked for and cannot be had."""
     started = time.monotonic()
     seed = config.seed if seed is None else seed
+    confinement = choose_isolation(isolation or config.isolation)
     submission = read_submission(path)
     names = [exercise.name for exercise in config.exercises]
-    with Sandbox(submission, names, config.limits) as sandbox:
+    broken_rules = violations(submission, config.exercises)
+    with Sandbox(
+        submission, names, config.limits, confinement, memory_limit=not uses_gpu(device, config)
+    ) as sandbox:
         # The worker imports MXNet in its own process meanwhile; these overlap.
         oracle = mxnet_backend.MXNetOracle()
         devices = plan_devices(config, device, mxnet_backend.gpu_count())
         plans = plan_exercises(config, seed, oracle)
         loaded = sandbox.load()
-        results = [grade_exercise(plan, devices, sandbox, loaded) for plan in plans]
-        isolation = sandbox.isolation
+        results = [
+            grade_exercise(plan, devices, sandbox, loaded, broken_rules.get(plan.config.name))
+            for plan in plans
+        ]
+    notes = submission_notes(submission.problems, loaded)
+    if confinement.note:
+        notes = (confinement.note, *notes)
     return Report(
         submission=submission.name,
         seed=seed,
         exercises=tuple(dependency_notes(results, config)),
-        notes=submission_notes(submission.problems, loaded),
-        isolation=isolation,
+        notes=notes,
+        isolation=confinement.mode,
         framework=mxnet_backend.FRAMEWORK,
         seconds=time.monotonic() - started,
     )

@@ -1,10 +1,12 @@
-"""The grader's side of the trust boundary: a child process that runs one submission.
+"""The grader's side of the trust boundary: the worker process that runs one submission.
 
-The child (grader.worker) gets a copy of the submission in a fresh temporary directory, a
-scrubbed environment and its own process group; it receives inputs and sends back answers as
-plain data (grader.protocol). Whatever it does, exiting, hanging, printing or crashing, ends as
-a SandboxResult for that one test: the child is killed (its whole process group) and started
-again for the next test, within the submission's time budget.
+The worker (grader.worker) gets a copy of the submission, a scrubbed environment, rlimits and,
+in strict isolation, a bubblewrap sandbox (grader.isolation). It receives inputs and sends
+back answers as plain data (grader.protocol). It loads the submission once, then runs each
+exercise's tests in a process of their own, forked from the loaded worker, so that nothing
+started during one exercise outlives it. Whatever the student's code does (exiting, hanging,
+printing, crashing) ends as a SandboxResult for that test; a worker that hangs or dies is
+killed with everything it started and replaced, within the submission's time budget.
 """
 
 from __future__ import annotations
@@ -25,11 +27,19 @@ import numpy as np
 
 from grader import protocol
 from grader.config import Limits
+from grader.isolation import (
+    GRADER_PACKAGE,
+    SANDBOX_TMP,
+    Isolation,
+    ResourceLimits,
+    apply_resource_limits,
+    bubblewrap_command,
+    unprivileged_uid,
+)
 from grader.submission import Submission
 
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from grader.worker import main; main(sys.argv)"
-ISOLATION = "basic"
+FAILED_CALL_KINDS = ("missing", "interface", "not_implemented", "exception", "too_large")
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,7 +71,7 @@ class LoadResult:
 def worker_environment(home: Path) -> dict[str, str]:
     """Only what Python needs: no secrets, no seed, no grader settings."""
     return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PATH": "/usr/bin:/bin",
         "HOME": str(home),
         "TMPDIR": str(home),
         "LANG": "C.UTF-8",
@@ -85,31 +95,53 @@ def send_within(fd: int, data: bytes, deadline: float) -> None:
             raise protocol.ChannelClosed("the worker closed its channel") from None
 
 
-class WorkerProcess:
-    """One child process and its two pipes."""
+def describe_exit(code: int | None) -> str:
+    if code is None:
+        return "stopped answering"
+    if code < 0:
+        return f"was killed by signal {signal.Signals(-code).name}"
+    return f"exited with status {code}"
 
-    def __init__(self, workdir: Path, log_path: Path) -> None:
+
+class WorkerProcess:
+    """One worker process (inside bubblewrap when strict) and its two pipes."""
+
+    def __init__(
+        self,
+        workdir: Path,
+        log_path: Path,
+        isolation: Isolation,
+        limits: ResourceLimits,
+        uid: int | None,
+    ) -> None:
         request_read, self.request_write = os.pipe()
         self.response_read, response_write = os.pipe()
         os.set_blocking(self.request_write, False)
+        argv = [
+            sys.executable,
+            "-I",
+            "-c",
+            BOOT,
+            str(GRADER_PACKAGE.parent),
+            str(request_read),
+            str(response_write),
+            "sweep" if isolation.strict else "group",
+        ]
+        if isolation.strict:
+            argv, cwd, home = bubblewrap_command(argv, workdir, uid), None, SANDBOX_TMP
+        else:
+            cwd, home = workdir, workdir.parent
         with open(log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-I",
-                    "-c",
-                    BOOT,
-                    str(PACKAGE_ROOT),
-                    str(request_read),
-                    str(response_write),
-                ],
-                cwd=workdir,
-                env=worker_environment(workdir.parent),
+                argv,
+                cwd=cwd,
+                env=worker_environment(home),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,
                 pass_fds=(request_read, response_write),
                 start_new_session=True,
+                preexec_fn=lambda: apply_resource_limits(limits),
             )
         os.close(request_read)
         os.close(response_write)
@@ -123,7 +155,8 @@ class WorkerProcess:
         max_bytes: int,
         progress: list[str] | None = None,
     ) -> protocol.Message:
-        """Send one request; return the reply. Progress events ("running ...") are collected."""
+        """Send one request (none if header is empty); return the reply. Progress events
+        ("running file, line N") are collected, not returned."""
         if header:
             send_within(self.request_write, protocol.encode(header, arrays), deadline)
         while True:
@@ -134,6 +167,7 @@ class WorkerProcess:
                 progress.append(str(message.header.get("where", ""))[:200])
 
     def stop(self) -> None:
+        """Kill the whole process group; in bubblewrap that ends the PID namespace too."""
         try:
             os.killpg(self.process.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -147,24 +181,35 @@ class WorkerProcess:
 
     def exit_description(self) -> str:
         try:  # its channel closes a moment before its exit status can be read
-            code = self.process.wait(timeout=1)
+            return describe_exit(self.process.wait(timeout=1))
         except subprocess.TimeoutExpired:
-            return "stopped answering"
-        if code < 0:
-            return f"was killed by signal {signal.Signals(-code).name}"
-        return f"exited with status {code}"
+            return describe_exit(None)
 
 
 class Sandbox:
-    """A submission's worker, restarted after a crash or a timeout, within the time budget."""
+    """One submission's worker, restarted after a crash or a hang, within the time budget."""
 
-    isolation = ISOLATION
-
-    def __init__(self, submission: Submission, names: list[str], limits: Limits) -> None:
+    def __init__(
+        self,
+        submission: Submission,
+        names: list[str],
+        limits: Limits,
+        isolation: Isolation,
+        memory_limit: bool = True,
+    ) -> None:
         self.submission, self.names, self.limits = submission, names, limits
+        self.isolation = isolation
+        self.resource_limits = ResourceLimits(
+            cpu_seconds=int(limits.submission_seconds + limits.startup_seconds),
+            memory_bytes=limits.memory_bytes if memory_limit else None,
+            file_bytes=limits.file_bytes,
+            processes=limits.processes,
+            open_files=limits.open_files,
+        )
+        self.uid = unprivileged_uid() if isolation.strict else None
         self.restarts = 0
         self.skipped: list[str] = []  # statements that hung loading, skipped from then on
-        self.worker: WorkerProcess | None = None
+        self.exercise: str | None = None  # whose process is running now
         self.root = Path(tempfile.mkdtemp(prefix="grader-"))
         self.workdir = self.root / "submission"
         self.workdir.mkdir()
@@ -172,8 +217,11 @@ class Sandbox:
         self.log_offset = 0
         for path in submission.files:
             shutil.copyfile(path, self.workdir / path.name)
+        if self.uid is not None:
+            for path in (self.workdir, *self.workdir.iterdir()):
+                os.chown(path, self.uid, self.uid)
         self.deadline = time.monotonic() + limits.submission_seconds
-        self.worker = WorkerProcess(self.workdir, self.log_path)  # starts importing MXNet now
+        self.worker: WorkerProcess | None = self.start_worker()  # imports MXNet meanwhile
 
     def __enter__(self) -> Sandbox:
         return self
@@ -181,14 +229,27 @@ class Sandbox:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def start_worker(self) -> WorkerProcess:
+        return WorkerProcess(
+            self.workdir, self.log_path, self.isolation, self.resource_limits, self.uid
+        )
+
     def close(self) -> None:
+        self.discard_worker()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def discard_worker(self) -> None:
         if self.worker is not None:
             self.worker.stop()
             self.worker = None
-        shutil.rmtree(self.root, ignore_errors=True)
+        self.exercise = None
+
+    def within(self, seconds: float) -> float:
+        """A deadline that many seconds away, but never past the submission's own."""
+        return min(self.deadline, time.monotonic() + seconds)
 
     def new_output(self) -> str:
-        """What the student's code printed since the last call, capped: head and tail kept."""
+        """What the student's code printed since the last look, capped: head and tail kept."""
         size = self.log_path.stat().st_size if self.log_path.exists() else 0
         start, self.log_offset = self.log_offset, size
         length, cap = size - start, self.limits.output_bytes
@@ -204,22 +265,7 @@ class Sandbox:
                 data = head + f"\n... [{length - cap} bytes cut] ...\n".encode() + log.read()
         return data.decode("utf-8", errors="replace")
 
-    def sources_header(self) -> dict[str, Any]:
-        sources = [
-            {
-                "name": s.name,
-                "module_name": s.module_name,
-                "cells": [{"label": c.label, "text": c.text} for c in s.cells],
-            }
-            for s in self.submission.sources
-        ]
-        return {
-            "op": "load",
-            "sources": sources,
-            "names": self.names,
-            "skip": self.skipped,
-            "result_bytes": self.limits.result_bytes,
-        }
+    # -- loading -------------------------------------------------------------------------------
 
     def load(self) -> LoadResult:
         """Start the worker and run the submission's top-level code. A statement that hangs
@@ -238,7 +284,7 @@ class Sandbox:
     def load_once(self) -> tuple[LoadResult, str | None]:
         """One attempt; also returns the statement that was running if loading timed out."""
         if self.worker is None:
-            self.worker = WorkerProcess(self.workdir, self.log_path)
+            self.worker = self.start_worker()
         progress: list[str] = []
         stage = "start"
         try:
@@ -247,7 +293,7 @@ class Sandbox:
             )
             stage = "load"
             reply = self.worker.request(
-                self.sources_header(),
+                self.load_request(),
                 [],
                 self.within(self.limits.load_seconds),
                 self.limits.result_bytes,
@@ -255,14 +301,16 @@ class Sandbox:
             ).header
         except protocol.DeadlineExceeded:
             where = f" (still running {progress[-1]})" if progress else ""
-            limit = self.limits.startup_seconds if stage == "start" else self.limits.load_seconds
-            what = (
-                "starting Python and MXNet"
-                if stage == "start"
-                else "running the submission's top-level code"
-            )
-            failed = self.failed_load(f"{what} took longer than {limit:g} s{where}", "timeout")
-            return failed, (progress[-1] if progress else None)
+            if stage == "start":
+                reason = (
+                    f"starting Python and MXNet took longer than {self.limits.startup_seconds:g} s"
+                )
+            else:
+                reason = (
+                    f"running the submission's top-level code took longer than "
+                    f"{self.limits.load_seconds:g} s{where}"
+                )
+            return self.failed_load(reason, "timeout"), (progress[-1] if progress else None)
         except protocol.ProtocolError as error:
             where = f" while running {progress[-1]}" if progress else ""
             return self.failed_load(
@@ -284,18 +332,66 @@ class Sandbox:
         unfinished = len(reported) - len(errors)
         return LoadResult(defined, errors, unfinished, notes, self.new_output()), None
 
-    def within(self, seconds: float) -> float:
-        """A deadline that many seconds away, but never past the submission's own."""
-        return min(self.deadline, time.monotonic() + seconds)
+    def load_request(self) -> dict[str, Any]:
+        sources = [
+            {
+                "name": s.name,
+                "module_name": s.module_name,
+                "cells": [{"label": c.label, "text": c.text} for c in s.cells],
+            }
+            for s in self.submission.sources
+        ]
+        return {
+            "op": "load",
+            "sources": sources,
+            "names": self.names,
+            "skip": self.skipped,
+            "result_bytes": self.limits.result_bytes,
+        }
 
     def failed_load(self, reason: str, status: str = "error") -> LoadResult:
         self.discard_worker()
         return LoadResult({}, (), 0, (), self.new_output(), failure=reason, failure_status=status)
 
-    def discard_worker(self) -> None:
-        if self.worker is not None:
-            self.worker.stop()
-            self.worker = None
+    # -- running tests ---------------------------------------------------------------------
+
+    def control(self, op: str, expected_event: str) -> None:
+        """A begin/end request to the worker; anything unexpected discards it."""
+        reply = self.worker.request(
+            {"op": op}, [], self.within(self.limits.startup_seconds), self.limits.result_bytes
+        )
+        if reply.header.get("event") != expected_event:
+            raise protocol.ProtocolError(f"expected {expected_event}, got something else")
+
+    def enter_exercise(self, exercise: str) -> SandboxResult | None:
+        """Make sure a fresh process forked for this exercise is ready; a result if not."""
+        if self.worker is None:
+            if self.restarts >= self.limits.restarts:
+                return SandboxResult(
+                    "crashed",
+                    f"not run: the process running your code was "
+                    f"restarted {self.restarts} times already",
+                )
+            self.restarts += 1
+            reloaded = self.load()
+            if reloaded.failure:
+                return SandboxResult("crashed", f"not run: restarting failed: {reloaded.failure}")
+        if self.exercise == exercise:
+            return None
+        try:
+            if self.exercise is not None:
+                self.control("end", "exercise_exited")
+                self.exercise = None
+            self.control("begin", "begun")
+        except (protocol.ProtocolError, protocol.DeadlineExceeded) as error:
+            self.discard_worker()
+            return SandboxResult(
+                "crashed",
+                f"the worker could not start this exercise ({error})",
+                output=self.new_output(),
+            )
+        self.exercise = exercise
+        return None
 
     def call(
         self,
@@ -312,17 +408,9 @@ class Sandbox:
                 f"not run: the submission's time limit of "
                 f"{self.limits.submission_seconds:g} s is used up",
             )
-        if self.worker is None:
-            if self.restarts >= self.limits.restarts:
-                return SandboxResult(
-                    "crashed",
-                    f"not run: the process running your code was "
-                    f"restarted {self.restarts} times already",
-                )
-            self.restarts += 1
-            reloaded = self.load()
-            if reloaded.failure:
-                return SandboxResult("crashed", f"not run: restarting failed: {reloaded.failure}")
+        not_ready = self.enter_exercise(exercise)
+        if not_ready is not None:
+            return not_ready
         header = {
             "op": "call",
             "exercise": exercise,
@@ -357,9 +445,19 @@ class Sandbox:
 
     def decode_reply(self, reply: protocol.Message, seconds: float) -> SandboxResult:
         header, output = reply.header, self.new_output()
+        if header.get("event") == "exercise_exited":  # it died; the loaded worker lives on
+            self.exercise = None
+            status = str(header.get("status", "stopped"))[:100]
+            return SandboxResult(
+                "crashed",
+                f"the process running your code {status} during this test",
+                output=output,
+                seconds=seconds,
+            )
         if header.get("ok") is not True:
             kind = header.get("kind")
-            if kind not in ("missing", "interface", "not_implemented", "exception", "too_large"):
+            if kind not in FAILED_CALL_KINDS:
+                self.discard_worker()
                 return SandboxResult(
                     "crashed",
                     "the worker sent a reply it should not send",
@@ -381,18 +479,18 @@ class Sandbox:
         arrays = reply.arrays
         has_array = header.get("has_array") is True
         if not isinstance(names, list) or len(arrays) != len(names) + has_array:
+            self.discard_worker()
             return SandboxResult(
                 "crashed",
                 "the worker's reply did not match its description",
                 output=output,
                 seconds=seconds,
             )
-        array = arrays[0] if has_array else None
         context = header.get("context")
         return SandboxResult(
             "returned",
             type_name=str(header.get("type", ""))[:120],
-            array=array,
+            array=arrays[0] if has_array else None,
             context=str(context)[:40] if context is not None else None,
             inputs_after=dict(zip((str(n) for n in names), arrays[has_array:])),
             output=output,

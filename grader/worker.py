@@ -13,6 +13,7 @@ import ast
 import builtins
 import math
 import os
+import signal
 import sys
 import time
 import traceback
@@ -47,6 +48,12 @@ def defined_names(statement: ast.stmt) -> list[str]:
         targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
         return [t.id for t in targets if isinstance(t, ast.Name)]
     return []
+
+
+def process_group(pid: int) -> int:
+    """From /proc/PID/stat; the command name in field 2 may itself hold spaces."""
+    with open(f"/proc/{pid}/stat") as stat:
+        return int(stat.read().rsplit(")", 1)[1].split()[2])
 
 
 def assigned_names(statement: ast.stmt) -> set[str]:
@@ -85,7 +92,7 @@ def student_frames(error: BaseException, filenames: set[str]) -> str:
 
 
 class Worker:
-    def __init__(self, request_fd: int, response_fd: int) -> None:
+    def __init__(self, request_fd: int, response_fd: int, sweep_namespace: bool) -> None:
         from grader import mxnet_backend, protocol
 
         self.backend, self.protocol = mxnet_backend, protocol
@@ -95,6 +102,8 @@ class Worker:
         self.filenames: set[str] = set()
         self.unfinished_names: set[str] = set()  # left unassigned because a stub raised
         self.skip: set[str] = set()  # statements that hung an earlier load
+        self.sweep_namespace = sweep_namespace
+        self.in_exercise_process = False
         self.result_bytes = 0
 
     def reply(self, header: dict[str, Any], arrays=()) -> None:
@@ -107,9 +116,7 @@ class Worker:
 
     def serve(self) -> None:
         self.backend.context("cpu")  # imports MXNet once, before any student code
-        sys.path.append(
-            os.getcwd()
-        )  # after the real packages: a student's numpy.py shadows nothing
+        sys.path.append(os.getcwd())  # after the real packages: a student's numpy.py shadows none
         self.reply({"event": "ready", "framework": self.backend.FRAMEWORK})
         while True:
             message = self.reader.receive(math.inf, 1 << 30)
@@ -118,10 +125,58 @@ class Worker:
                 self.result_bytes = int(message.header["result_bytes"])
                 self.skip = set(message.header.get("skip", []))
                 self.reply(self.load(message.header["sources"], message.header["names"]))
-            elif op == "call":
+            elif op == "begin" and not self.in_exercise_process:
+                self.begin_exercise_process()
+            elif op == "call" and self.in_exercise_process:
                 self.call(message.header, message.arrays)
+            elif op == "end" and self.in_exercise_process:
+                os._exit(0)
             else:
                 return
+
+    # -- one process per exercise --------------------------------------------------------------
+
+    def begin_exercise_process(self) -> None:
+        """Fork a process for one exercise's tests; when it ends, sweep away what it started.
+
+        The fork answers the grader's calls until it is told to end; meanwhile this process
+        only waits. Threads and child processes started by the tests die with it, so they
+        cannot reach the next exercise.
+        """
+        pid = os.fork()
+        if pid == 0:
+            self.in_exercise_process = True
+            self.reply({"event": "begun"})
+            return
+        _, status = os.waitpid(pid, 0)
+        self.sweep()
+        code = os.waitstatus_to_exitcode(status)
+        ended = (
+            f"was killed by signal {signal.Signals(-code).name}"
+            if code < 0
+            else f"exited with status {code}"
+        )
+        self.reply({"event": "exercise_exited", "status": ended})
+
+    def sweep(self) -> None:
+        """Kill every other process of our process group and, in a PID namespace of our own
+        (strict isolation), every process but this one and the namespace's init."""
+        me, group = os.getpid(), os.getpgid(0)
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit() or int(entry) in (1, me):
+                continue
+            try:
+                if not self.sweep_namespace and process_group(int(entry)) != group:
+                    continue
+                os.kill(int(entry), signal.SIGKILL)
+            except OSError:
+                pass
+        while True:
+            try:
+                if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                    break
+            except ChildProcessError:
+                break
 
     # -- loading -----------------------------------------------------------------------------
 
@@ -270,8 +325,10 @@ class Worker:
 
 
 def main(argv: list[str]) -> None:
-    request_fd, response_fd = int(argv[-2]), int(argv[-1])
-    Worker(request_fd, response_fd).serve()
+    """argv ends with: request fd, response fd, and "sweep" (in a PID namespace of its own)
+    or "group" (kill only the exercise's process group)."""
+    request_fd, response_fd, cleanup = int(argv[-3]), int(argv[-2]), argv[-1]
+    Worker(request_fd, response_fd, sweep_namespace=cleanup == "sweep").serve()
 
 
 if __name__ == "__main__":

@@ -77,6 +77,8 @@ def full_marks(report: Report) -> set[str]:
 
 
 def grade_on_cpu(path: Path, config: CourseConfig | None = None, **options) -> Report:
+    """Grade in the strict sandbox, which the tests require (.ci/run installs bubblewrap)."""
+    options.setdefault("isolation", "strict")
     return grade(path, config or course_config(), device="cpu", **options)
 
 
