@@ -89,7 +89,16 @@ def refers_to(name: str, forbidden: str, aliases: dict[str, str]) -> bool:
 def first_use(
     exercise: ExerciseConfig, definitions: dict[str, list[tuple]], aliases: dict[str, str]
 ) -> Violation | None:
-    """Walk the exercise's definitions and the submission's functions they call."""
+    """Walk the exercise's definitions and the submission's functions and classes they use
+    (not its variables: a demo's `Y = corr2d(X, K)` says nothing about a function using Y)."""
+    callables = {
+        name
+        for name, found in definitions.items()
+        if any(
+            isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            for _, node in found
+        )
+    }
     seen, queue = set(), [exercise.name]
     while queue:
         name = queue.pop(0)
@@ -105,7 +114,7 @@ def first_use(
                     if reference and refers_to(reference, banned, aliases):
                         where = f"{label}, line {node.lineno}"
                         return Violation(exercise.name, banned, where)
-                if isinstance(node, ast.Name) and node.id in definitions:
+                if isinstance(node, ast.Name) and node.id in callables:
                     queue.append(node.id)
     return None
 

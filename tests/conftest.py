@@ -15,6 +15,18 @@ ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
 EXERCISES = ROOT / "exercises"
 CROSS_IMPORT = "from conv_layer import corr2d\n"
+ALL_NAMES = frozenset(
+    {
+        "corr2d",
+        "Conv2D",
+        "learn_kernel",
+        "comp_conv2d",
+        "conv_output_shape",
+        "corr2d_multi_in",
+        "corr2d_multi_in_out",
+        "corr2d_multi_in_out_1x1",
+    }
+)
 
 
 def solution_text() -> str:
@@ -61,6 +73,7 @@ def small_config(hidden_cases: int = 2, **limits) -> CourseConfig:
                 "uses": list(e.uses),
                 "points": e.points,
                 "tolerance": {"rtol": e.tolerance.rtol, "atol": e.tolerance.atol},
+                "forbidden": list(e.forbidden),
             }
             for e in course.exercises
         },
