@@ -39,6 +39,7 @@ from grader.isolation import (
 from grader.submission import Submission
 
 BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from grader.worker import main; main(sys.argv)"
+CONTROL_SECONDS = 10  # starting or ending an exercise's process takes milliseconds
 FAILED_CALL_KINDS = ("missing", "interface", "not_implemented", "exception", "too_large")
 
 
@@ -358,7 +359,7 @@ class Sandbox:
     def control(self, op: str, expected_event: str) -> None:
         """A begin/end request to the worker; anything unexpected discards it."""
         reply = self.worker.request(
-            {"op": op}, [], self.within(self.limits.startup_seconds), self.limits.result_bytes
+            {"op": op}, [], self.within(CONTROL_SECONDS), self.limits.result_bytes
         )
         if reply.header.get("event") != expected_event:
             raise protocol.ProtocolError(f"expected {expected_event}, got something else")

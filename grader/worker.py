@@ -150,6 +150,7 @@ class Worker:
             return
         _, status = os.waitpid(pid, 0)
         self.sweep()
+        self.drain_requests()
         code = os.waitstatus_to_exitcode(status)
         ended = (
             f"was killed by signal {signal.Signals(-code).name}"
@@ -157,6 +158,19 @@ class Worker:
             else f"exited with status {code}"
         )
         self.reply({"event": "exercise_exited", "status": ended})
+
+    def drain_requests(self) -> None:
+        """Drop what the exercise process left unread (it may have died mid-request). The
+        grader sends nothing new until it hears that the process ended, so all of it is old."""
+        fd = self.reader.fd
+        os.set_blocking(fd, False)
+        try:
+            while os.read(fd, 1 << 16):
+                pass
+        except BlockingIOError:
+            pass
+        finally:
+            os.set_blocking(fd, True)
 
     def sweep(self) -> None:
         """Kill every other process of our process group and, in a PID namespace of our own
@@ -328,7 +342,12 @@ def main(argv: list[str]) -> None:
     """argv ends with: request fd, response fd, and "sweep" (in a PID namespace of its own)
     or "group" (kill only the exercise's process group)."""
     request_fd, response_fd, cleanup = int(argv[-3]), int(argv[-2]), argv[-1]
-    Worker(request_fd, response_fd, sweep_namespace=cleanup == "sweep").serve()
+    worker = Worker(request_fd, response_fd, sweep_namespace=cleanup == "sweep")
+    try:
+        worker.serve()
+    finally:
+        if worker.in_exercise_process:  # a forked copy of MXNet must not run its shutdown
+            os._exit(0)
 
 
 if __name__ == "__main__":
