@@ -18,10 +18,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 GRADE = [sys.executable, "-m", "grader", "grade", "--format", "json", "--device", "cpu"]
+SOLUTIONS_STRICT = "grade `solutions/` in the bubblewrap sandbox (`--isolation strict`), cold"
+SOLUTIONS_BASIC = "grade `solutions/` as a plain child process (`--isolation basic`), cold"
 COMMANDS = {
     "`python -c 'import mxnet'` alone": [sys.executable, "-c", "import mxnet"],
-    "grade `solutions/` (all tests pass), cold": [*GRADE, "solutions"],
-    "grade `exercises/` (the stubs), cold": [*GRADE, "exercises"],
+    SOLUTIONS_STRICT: [*GRADE, "--isolation", "strict", "solutions"],
+    SOLUTIONS_BASIC: [*GRADE, "--isolation", "basic", "solutions"],
+    "grade `exercises/` (the stubs), strict, cold": [*GRADE, "--isolation", "strict", "exercises"],
 }
 
 
@@ -46,7 +49,7 @@ def main() -> None:
         for name, command in COMMANDS.items():
             seconds, stdout = run_once(command)
             times[name].append(seconds)
-            if "solutions" in command:
+            if name == SOLUTIONS_STRICT:
                 report = json.loads(stdout)
                 all_tests = [t for e in report["exercises"] for t in e["tests"]]
                 tests = sum(t["status"] == "passed" for t in all_tests)
@@ -60,9 +63,13 @@ def main() -> None:
     print(
         f"| of which the reference solutions' own code, {tests} tests | {spread(student_seconds)} |"
     )
-    cold = statistics.median(times["grade `solutions/` (all tests pass), cold"])
+    strict = statistics.median(times[SOLUTIONS_STRICT])
+    basic = statistics.median(times[SOLUTIONS_BASIC])
     mxnet = statistics.median(times["`python -c 'import mxnet'` alone"])
-    print(f"\nOne cold grade costs {cold / mxnet:.1f}x a bare `import mxnet`.")
+    print(
+        f"\nA cold strict grade costs {strict / mxnet:.1f}x a bare `import mxnet`; the "
+        f"sandbox adds {strict - basic:+.2f} s ({strict / basic:.2f}x basic)."
+    )
 
 
 if __name__ == "__main__":
