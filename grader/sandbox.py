@@ -366,6 +366,14 @@ class Sandbox:
 
     def enter_exercise(self, exercise: str) -> SandboxResult | None:
         """Make sure a fresh process forked for this exercise is ready; a result if not."""
+        if self.exercise == exercise and self.worker is not None:
+            return None
+        if self.worker is not None and self.exercise is not None:
+            try:
+                self.control("end", "exercise_exited")
+            except (protocol.ProtocolError, protocol.DeadlineExceeded):
+                self.discard_worker()  # the last exercise broke the worker, not this one
+            self.exercise = None
         if self.worker is None:
             if self.restarts >= self.limits.restarts:
                 return SandboxResult(
@@ -377,12 +385,7 @@ class Sandbox:
             reloaded = self.load()
             if reloaded.failure:
                 return SandboxResult("crashed", f"not run: restarting failed: {reloaded.failure}")
-        if self.exercise == exercise:
-            return None
         try:
-            if self.exercise is not None:
-                self.control("end", "exercise_exited")
-                self.exercise = None
             self.control("begin", "begun")
         except (protocol.ProtocolError, protocol.DeadlineExceeded) as error:
             self.discard_worker()

@@ -203,3 +203,20 @@ def test_the_worker_works_on_a_copy_of_the_submission(tmp_path):
         sandbox.load()
         assert call(sandbox).array.tolist() == [1]
     assert original.read_text() == text
+
+
+def test_an_exercise_that_kills_the_loaded_worker_costs_the_next_exercise_nothing(tmp_path):
+    text = (
+        "import os, signal\n"
+        "def corr2d(X, K):\n"
+        "    os.kill(os.getppid(), signal.SIGKILL)\n"
+        "    return X\n"
+        "def corr2d_multi_in(X, K):\n"
+        "    return X[0]\n"
+    )
+    with open_sandbox(tmp_path, text, names=("corr2d", "corr2d_multi_in")) as sandbox:
+        sandbox.load()
+        assert call(sandbox).status == "returned"
+        channels = sandbox.call("corr2d_multi_in", {"X": X[None], "K": K[None]}, {}, "cpu", 5)
+    assert channels.status == "returned" and channels.array.tolist() == X.tolist()
+    assert sandbox.restarts == 1
