@@ -5,11 +5,11 @@ PY := $(VENV)/bin/python
 SUBMISSION ?= exercises
 JOBS ?= 2
 
-.PHONY: setup test grade exercises lint bench clean
+.PHONY: setup test grade check exercises release gradescope lint bench clean
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
@@ -20,6 +20,15 @@ test: setup
 
 grade: setup
 	$(PY) -m grader grade $(SUBMISSION)
+
+check: setup
+	$(PY) -m grader check $(SUBMISSION)
+
+release: setup
+	$(PY) -m grader release $(or $(OUT),release)
+
+gradescope: setup
+	$(PY) -m grader autograder-zip autograder.zip
 
 exercises: setup
 	$(PY) -m grader exercises

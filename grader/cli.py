@@ -1,83 +1,165 @@
-"""The command line: `python -m grader grade ...` and `python -m grader exercises`.
+"""The command line: `python -m grader grade|check|release|gradescope|exercises ...`.
 
-Exit codes: 0 whenever a report was produced, whatever the score; 2 for bad usage or a bad
-config; 1 if the grader itself failed (a bug: set GRADER_DEBUG=1 for the traceback).
+Exit codes: 0 whenever a report was produced, whatever the score (with --fail-under: 1 below
+it); 2 for bad usage or a bad config; 1 if the grader itself failed (a bug: set GRADER_DEBUG=1
+for the traceback).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import traceback
 from pathlib import Path
 
-from grader import cases, stubs
-from grader.config import ISOLATION_MODES, ConfigError, load_config
+from grader import bundles, cases, stubs
+from grader.config import (
+    ISOLATION_MODES,
+    ConfigError,
+    CourseConfig,
+    default_config_path,
+    load_config,
+    only_exercises,
+    public_only,
+)
+from grader.exports import gradescope_results, render_json, render_junit
 from grader.grading import DEVICE_CHOICES, grade
 from grader.isolation import IsolationUnavailable
-from grader.render import render_json, render_table
+from grader.render import render_check, render_markdown, render_table
+from grader.report import Report
 from grader.submission import SubmissionNotFound
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-RENDERERS = {"table": render_table, "json": render_json}
 USAGE_ERROR = 2
+FAILED_THRESHOLD = 1
 
 
-def default_config() -> Path:
-    local = Path("config.yaml")
-    return local if local.is_file() else PROJECT_ROOT / "config.yaml"
+def render_gradescope(report: Report, config: CourseConfig) -> str:
+    return json.dumps(gradescope_results(report, config.gradescope_hidden_visibility), indent=2)
+
+
+RENDERERS = {
+    "table": lambda report, config: render_table(report),
+    "json": lambda report, config: render_json(report),
+    "junit": lambda report, config: render_junit(report),
+    "markdown": lambda report, config: render_markdown(report),
+    "gradescope": render_gradescope,
+}
+
+
+def names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help="course config (default: config.yaml)")
+    parser.add_argument(
+        "--only", type=names, default=[], metavar="NAME[,NAME]", help="grade only these exercises"
+    )
+    parser.add_argument(
+        "--isolation",
+        choices=ISOLATION_MODES,
+        help="strict: refuse to grade without the bubblewrap sandbox; basic: a "
+        "plain child process; auto: strict where possible "
+        "(default: the config's, else auto)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
-    grade_parser = commands.add_parser("grade", help="grade one submission")
-    grade_parser.add_argument(
+    grading = commands.add_parser("grade", help="grade one submission on public and hidden cases")
+    grading.add_argument(
         "submission", type=Path, help="a .py file, an .ipynb notebook, or a folder of them"
     )
-    grade_parser.add_argument("--format", choices=sorted(RENDERERS), default="table")
-    grade_parser.add_argument("--output", type=Path, help="write the report here, not to stdout")
-    grade_parser.add_argument("--seed", type=int, help="hidden-case seed (default: config's)")
-    grade_parser.add_argument(
-        "--device", choices=DEVICE_CHOICES, help="devices to run on (default: config's devices)"
+    grading.add_argument("--format", choices=sorted(RENDERERS), default="table")
+    grading.add_argument("--output", type=Path, help="write the report here, not to stdout")
+    grading.add_argument("--seed", type=int, help="hidden-case seed (default: the config's)")
+    grading.add_argument(
+        "--device", choices=DEVICE_CHOICES, help="devices to run on (default: the config's devices)"
     )
-    grade_parser.add_argument("--config", type=Path, help="course config (default: config.yaml)")
-    grade_parser.add_argument(
-        "--isolation",
-        choices=ISOLATION_MODES,
-        help="strict: refuse to grade without the bubblewrap sandbox; basic: a plain child "
-        "process; auto: strict where possible (default: config's, else auto)",
+    grading.add_argument(
+        "--fail-under",
+        type=float,
+        metavar="SCORE",
+        help="exit with status 1 if the score is below SCORE",
     )
+    add_common(grading)
 
-    exercises_parser = commands.add_parser(
+    checking = commands.add_parser("check", help="check your work against the public cases")
+    checking.add_argument("submission", type=Path, nargs="?", default=Path("exercises"))
+    add_common(checking)
+
+    release = commands.add_parser("release", help="build the student bundle in OUTDIR")
+    release.add_argument("outdir", type=Path)
+    release.add_argument("--config", type=Path, help="course config (default: config.yaml)")
+
+    gradescope = commands.add_parser(
+        "gradescope", help="grade ROOT/submission, write ROOT/results/results.json (Gradescope)"
+    )
+    gradescope.add_argument("--root", type=Path, default=Path("/autograder"))
+    add_common(gradescope)
+
+    autograder = commands.add_parser("autograder-zip", help="build Gradescope's autograder.zip")
+    autograder.add_argument("zipfile", type=Path)
+    autograder.add_argument("--config", type=Path, help="course config (default: config.yaml)")
+
+    exercises = commands.add_parser(
         "exercises", help="generate exercises/ (.py and .ipynb) from solutions/"
     )
-    exercises_parser.add_argument("--solutions", type=Path, default=PROJECT_ROOT / "solutions")
-    exercises_parser.add_argument("--exercises", type=Path, default=PROJECT_ROOT / "exercises")
-    exercises_parser.add_argument(
+    exercises.add_argument("--solutions", type=Path, default=PROJECT_ROOT / "solutions")
+    exercises.add_argument("--exercises", type=Path, default=PROJECT_ROOT / "exercises")
+    exercises.add_argument(
         "--check", action="store_true", help="only report exercise files that differ; exit 1 if any"
     )
     return parser
 
 
-def fail(message: str, code: int = USAGE_ERROR) -> int:
-    print(f"grader: {message}", file=sys.stderr)
-    return code
+def course(args: argparse.Namespace) -> CourseConfig:
+    config = load_config(args.config or default_config_path(), cases.public_case_counts())
+    return only_exercises(config, args.only) if getattr(args, "only", None) else config
+
+
+def write(text: str, output: Path | None) -> None:
+    if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text)
+    else:
+        sys.stdout.write(text)
 
 
 def run_grade(args: argparse.Namespace) -> int:
-    config = load_config(args.config or default_config(), cases.public_case_counts())
+    config = course(args)
     report = grade(
         args.submission, config, seed=args.seed, device=args.device, isolation=args.isolation
     )
-    text = RENDERERS[args.format](report)
-    if args.output:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(text)
-    else:
-        sys.stdout.write(text)
+    write(RENDERERS[args.format](report, config), args.output)
+    summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
+    if args.format == "markdown" and summary_file:
+        with open(summary_file, "a") as summary:
+            summary.write(render_markdown(report))
+    if args.fail_under is not None and report.score < args.fail_under:
+        return FAILED_THRESHOLD
+    return 0
+
+
+def run_check(args: argparse.Namespace) -> int:
+    report = grade(
+        args.submission, public_only(course(args)), device="cpu", isolation=args.isolation
+    )
+    sys.stdout.write(render_check(report))
+    return 0
+
+
+def run_gradescope(args: argparse.Namespace) -> int:
+    config = course(args)
+    report = grade(args.root / "submission", config, isolation=args.isolation)
+    results = args.root / "results" / "results.json"
+    write(render_gradescope(report, config), results)
+    sys.stdout.write(render_table(report))
     return 0
 
 
@@ -92,12 +174,37 @@ def run_exercises(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_release(args: argparse.Namespace) -> int:
+    bundles.student_bundle(args.outdir, course(args), args.config or default_config_path())
+    print(f"wrote the student bundle to {args.outdir}")
+    return 0
+
+
+def run_autograder_zip(args: argparse.Namespace) -> int:
+    bundles.gradescope_zip(args.zipfile, args.config or default_config_path())
+    print(f"wrote {args.zipfile}")
+    return 0
+
+
+COMMANDS = {
+    "grade": run_grade,
+    "check": run_check,
+    "gradescope": run_gradescope,
+    "exercises": run_exercises,
+    "release": run_release,
+    "autograder-zip": run_autograder_zip,
+}
+
+
+def fail(message: str, code: int = USAGE_ERROR) -> int:
+    print(f"grader: {message}", file=sys.stderr)
+    return code
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        if args.command == "grade":
-            return run_grade(args)
-        return run_exercises(args)
+        return COMMANDS[args.command](args)
     except (ConfigError, SubmissionNotFound, stubs.StubError, IsolationUnavailable) as error:
         return fail(str(error))
     except OSError as error:

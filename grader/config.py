@@ -17,6 +17,7 @@ SEED_ENVIRONMENT_VARIABLE = "GRADER_SEED"
 DEVICE_NAMES = ("cpu", "gpu")
 GPU_POLICIES = ("optional", "required")
 ISOLATION_MODES = ("auto", "strict", "basic")
+GRADESCOPE_VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 
 
 class ConfigError(ValueError):
@@ -63,6 +64,7 @@ class CourseConfig:
     limits: Limits
     exercises: tuple[ExerciseConfig, ...]
     isolation: str = "auto"
+    gradescope_hidden_visibility: str = "after_published"  # for hidden cases
     source: str = "config.yaml"
 
     def exercise(self, name: str) -> ExerciseConfig:
@@ -203,10 +205,17 @@ def _exercise(
     )
 
 
+def _gradescope_visibility(section: _Section) -> str:
+    section.refuse_unknown({"hidden_visibility"})
+    return section.choice("hidden_visibility", "after_published", GRADESCOPE_VISIBILITIES)
+
+
 def parse_config(data: Any, source: str, known_exercises: dict[str, int]) -> CourseConfig:
     """Validate a loaded YAML document. known_exercises maps each name to its public cases."""
     top = _Section(data, "", source)
-    top.refuse_unknown({"seed", "devices", "gpu", "isolation", "limits", "defaults", "exercises"})
+    top.refuse_unknown(
+        {"seed", "devices", "gpu", "isolation", "limits", "defaults", "exercises", "gradescope"}
+    )
     defaults = top.section("defaults")
     defaults.refuse_unknown({"tolerance", "time_limit_seconds"})
     default_tolerance = _tolerance(defaults.section("tolerance"), Tolerance(1e-4, 1e-4))
@@ -237,8 +246,17 @@ def parse_config(data: Any, source: str, known_exercises: dict[str, int]) -> Cou
         limits=_limits(top.section("limits")),
         exercises=tuple(exercises),
         isolation=top.choice("isolation", "auto", ISOLATION_MODES),
+        gradescope_hidden_visibility=_gradescope_visibility(top.section("gradescope")),
         source=source,
     )
+
+
+def default_config_path() -> Path:
+    """config.yaml here or in the folder above (a student's exercises/), else the grader's."""
+    for folder in (Path.cwd(), Path.cwd().parent, Path(__file__).resolve().parent.parent):
+        if (folder / "config.yaml").is_file():
+            return folder / "config.yaml"
+    return Path("config.yaml")
 
 
 def load_config(path: Path, known_exercises: dict[str, int]) -> CourseConfig:
@@ -250,9 +268,29 @@ def load_config(path: Path, known_exercises: dict[str, int]) -> CourseConfig:
     except yaml.YAMLError as error:
         raise ConfigError(f"{path}: not valid YAML: {error}") from None
     config = parse_config(data, str(path), known_exercises)
-    override = os.environ.get(SEED_ENVIRONMENT_VARIABLE)
-    if override is not None:
+    override = os.environ.get(SEED_ENVIRONMENT_VARIABLE, "").strip()
+    if override:  # set and not empty (a CI secret that is not defined arrives empty)
         if not override.strip().isdigit():
             raise ConfigError(f"{SEED_ENVIRONMENT_VARIABLE}: expected an integer, got {override!r}")
         config = replace(config, seed=int(override))
     return config
+
+
+def only_exercises(config: CourseConfig, names: list[str]) -> CourseConfig:
+    """The course restricted to some exercises (in the config's order)."""
+    known = [exercise.name for exercise in config.exercises]
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise ConfigError(
+            f"--only: {', '.join(unknown)} is not configured (configured: {', '.join(known)})"
+        )
+    kept = tuple(e for e in config.exercises if e.name in names)
+    return replace(
+        config,
+        exercises=tuple(replace(e, uses=tuple(u for u in e.uses if u in names)) for e in kept),
+    )
+
+
+def public_only(config: CourseConfig) -> CourseConfig:
+    """The course without hidden cases: what a student may run without the seed."""
+    return replace(config, exercises=tuple(replace(e, hidden_cases=0) for e in config.exercises))

@@ -14,9 +14,9 @@ from grader.checks import NOT_IMPLEMENTED, judge
 from grader.config import CourseConfig, ExerciseConfig
 from grader.isolation import choose_isolation
 from grader.policy import Violation, violations
-from grader.report import ExerciseResult, Report, TestResult
+from grader.report import PRINTED_WHILE_LOADING, ExerciseResult, Report, TestResult
 from grader.sandbox import LoadResult, Sandbox
-from grader.submission import read_submission
+from grader.submission import Submission, read_submission
 
 DEVICE_CHOICES = ("cpu", "gpu", "all")
 
@@ -165,7 +165,7 @@ def submission_notes(problems: tuple[str, ...], loaded: LoadResult) -> tuple[str
         notes.append(f"... and {hidden} more errors while loading")
     notes += list(loaded.notes)
     if loaded.output.strip():
-        notes.append("printed while loading:\n" + loaded.output.rstrip())
+        notes.append(f"{PRINTED_WHILE_LOADING}\n" + loaded.output.rstrip())
     return tuple(notes)
 
 
@@ -186,10 +186,20 @@ def grade(
     """Grade the submission at path. Every configured exercise appears in the report.
 
     Raises IsolationUnavailable if strict isolation is asked for and cannot be had."""
+    return grade_submission(read_submission(path), config, seed, device, isolation)
+
+
+def grade_submission(
+    submission: Submission,
+    config: CourseConfig,
+    seed: int | None = None,
+    device: str | None = None,
+    isolation: str | None = None,
+) -> Report:
+    """Grade a submission already read (from files, or from a running notebook)."""
     started = time.monotonic()
     seed = config.seed if seed is None else seed
     confinement = choose_isolation(isolation or config.isolation)
-    submission = read_submission(path)
     names = [exercise.name for exercise in config.exercises]
     broken_rules = violations(submission, config.exercises)
     with Sandbox(

@@ -1,17 +1,13 @@
-"""Renderers: the report model as text for a terminal, or as JSON."""
+"""Human-readable renderings of the report: a terminal table, a student's check, Markdown."""
 
 from __future__ import annotations
 
-import json
 import textwrap
 
-from grader.report import ExerciseResult, Report, report_to_dict
+from grader.checks import NOT_IMPLEMENTED
+from grader.report import PRINTED_WHILE_LOADING, ExerciseResult, Report
 
 MAX_FAILURES_SHOWN = 5
-
-
-def render_json(report: Report) -> str:
-    return json.dumps(report_to_dict(report), indent=2) + "\n"
 
 
 def points(value: float) -> str:
@@ -81,4 +77,86 @@ def render_table(report: Report) -> str:
     details = [line for exercise in report.exercises for line in exercise_details(exercise)]
     if details:
         lines += ["", "Details:", *details]
+    return "\n".join(lines) + "\n"
+
+
+def first_problem(exercise: ExerciseResult):
+    return next((t for t in exercise.tests if t.status not in ("passed", "skipped")), None)
+
+
+def render_check(report: Report) -> str:
+    """For a student: each exercise against the public cases, then what went wrong in full."""
+    width = max((len(e.name) for e in report.exercises), default=10)
+    lines = [
+        f"Checking {report.submission} against the public cases (the examples from the book).",
+        "Hidden cases run only when your work is graded.",
+        "",
+    ]
+    for exercise in report.exercises:
+        counted = [t for t in exercise.tests if t.status != "skipped"]
+        problem = first_problem(exercise)
+        mark = "pass" if problem is None and counted else "FAIL"
+        line = f"  [{mark}] {exercise.name:<{width}}  {exercise.count('passed')}/{len(counted)}"
+        line += " public cases"
+        if exercise.defined_at is None:
+            line += ": not defined"
+        elif problem and NOT_IMPLEMENTED in problem.message:
+            line += ": not implemented yet"
+        lines.append(line)
+    done = sum(first_problem(e) is None for e in report.exercises)
+    lines += ["", f"{done} of {len(report.exercises)} exercises pass their public cases."]
+    notes = [n for n in report.notes if not n.startswith(PRINTED_WHILE_LOADING)]
+    if notes:  # what the student's own examples printed, they have already seen
+        lines += ["", "Notes:", *(bullet(note) for note in notes)]
+    for exercise in report.exercises:
+        problem = first_problem(exercise)
+        if problem is None or exercise.defined_at is None or NOT_IMPLEMENTED in problem.message:
+            continue
+        lines += [
+            "",
+            f"{exercise.name}: {problem.name} {problem.status}",
+            indent(problem.message, "  "),
+            *(bullet(note) for note in exercise.notes),
+        ]
+        if problem.output:
+            lines.append(indent("printed:\n" + indent(problem.output.rstrip(), "  "), "  "))
+    return "\n".join(lines) + "\n"
+
+
+def cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(report: Report) -> str:
+    """A summary for GitHub (job summaries, pull requests): a table, then the first problem of
+    each exercise, with messages in code blocks."""
+    total = f"{points(report.score)}/{points(report.max_score)}"
+    lines = [
+        f"## Autograder: {total}",
+        "",
+        f"Submission `{report.submission}`, seed {report.seed}, isolation {report.isolation}.",
+        "",
+        "| exercise | score | tests |",
+        "|---|---:|---|",
+    ]
+    for exercise in report.exercises:
+        score = f"{points(exercise.score)}/{points(exercise.max_score)}"
+        lines.append(f"| `{exercise.name}` | {score} | {cell(summary(exercise))} |")
+    lines.append(f"| **total** | **{total}** | |")
+    problems = [(e, first_problem(e)) for e in report.exercises if first_problem(e)]
+    if problems:
+        lines += ["", "<details><summary>What went wrong</summary>", ""]
+        for exercise, problem in problems:
+            fence = "~~~~"
+            lines += [
+                f"**{exercise.name}**, {problem.name}: {problem.status}",
+                "",
+                fence + "text",
+                problem.message.replace(fence, "~ ~ ~ ~"),
+                fence,
+                "",
+            ]
+        lines.append("</details>")
+    if report.notes:
+        lines += ["", "Notes:", ""] + [f"- {cell(note)}" for note in report.notes]
     return "\n".join(lines) + "\n"

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 STATUSES = ("passed", "failed", "error", "timeout", "skipped")
+PRINTED_WHILE_LOADING = "printed while loading:"  # starts the note with the load's output
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ from conftest import (
     write,
 )
 
+from grader.exports import render_json
 from grader.grading import DevicePlan, plan_devices
-from grader.render import render_json
 
 ALL = {
     "corr2d",

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from conftest import ALL_NAMES, ROOT, grade_on_cpu, small_config, solution_text, write
 
+from grader.exports import render_json
 from grader.isolation import GRADER_PACKAGE
-from grader.render import render_json
 from grader.report import STATUSES
 
 TARGET = "learn_kernel"

@@ -1,0 +1,122 @@
+"""Each machine format against its own spec's fields, from one real graded report."""
+
+import json
+import xml.etree.ElementTree as ElementTree
+
+import pytest
+from conftest import small_config, solution_text, with_change, write
+
+from grader.exports import gradescope_results, render_json, render_junit
+from grader.grading import grade
+from grader.report import ExerciseResult, Report, TestResult
+
+GRADESCOPE_TOP = {
+    "score",
+    "execution_time",
+    "output",
+    "output_format",
+    "visibility",
+    "stdout_visibility",
+    "extra_data",
+    "tests",
+    "leaderboard",
+}
+GRADESCOPE_TEST = {
+    "score",
+    "max_score",
+    "status",
+    "name",
+    "name_format",
+    "number",
+    "output",
+    "output_format",
+    "tags",
+    "visibility",
+    "extra_data",
+}
+GRADESCOPE_VISIBILITY = {"hidden", "after_due_date", "after_published", "visible"}
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    """A submission with a bias bug (Conv2D fails some tests), a print, and a missing name."""
+    text = with_change(
+        solution_text(),
+        "corr2d(x, self.weight.data()) + self.bias.data()",
+        "corr2d(x, self.weight.data())",
+    )
+    text = text.replace("def corr2d_multi_in_out_1x1", "def renamed_1x1")
+    text = with_change(
+        text,
+        "    return np.stack([corr2d_multi_in(X, k) for k in K])",
+        "    print('stacking', len(K))\n    return np.stack([corr2d_multi_in(X, k) for k in K])",
+    )
+    path = write(tmp_path_factory.mktemp("s"), "student.py", text)
+    return grade(path, small_config(), device="all", isolation="strict")
+
+
+def test_gradescope_results_use_only_the_spec_fields(report):
+    results = gradescope_results(report, "after_due_date")
+    assert set(results) <= GRADESCOPE_TOP
+    assert results["tests"], "one entry per counted test"
+    for test in results["tests"]:
+        assert set(test) <= GRADESCOPE_TEST
+        assert {"name", "score", "max_score", "status", "output", "visibility"} <= set(test)
+        assert test["status"] in ("passed", "failed")
+        assert test["visibility"] in GRADESCOPE_VISIBILITY
+        assert 0 <= test["score"] <= test["max_score"]
+    visibilities = {t["visibility"] for t in results["tests"]}
+    assert visibilities == {"visible", "after_due_date"}
+    assert results["score"] == report.score
+    assert abs(sum(t["score"] for t in results["tests"]) - results["score"]) < 1e-3
+    assert abs(sum(t["max_score"] for t in results["tests"]) - report.max_score) < 1e-3
+    assert not any("[gpu]" in t["name"] for t in results["tests"]), "skipped GPU tests left out"
+    printed = [t for t in results["tests"] if "stacking" in t["output"]]
+    assert printed and all(t["name"].startswith("corr2d_multi_in_out:") for t in printed)
+
+
+def test_junit_counts_match_its_test_cases(report):
+    root = ElementTree.fromstring(render_junit(report))
+    assert root.tag == "testsuites"
+    suites = root.findall("testsuite")
+    assert [s.get("name") for s in suites] == [e.name for e in report.exercises]
+    for suite, exercise in zip(suites, report.exercises):
+        cases = suite.findall("testcase")
+        assert int(suite.get("tests")) == len(cases) == len(exercise.tests)
+        assert int(suite.get("failures")) == sum(c.find("failure") is not None for c in cases)
+        assert int(suite.get("errors")) == sum(c.find("error") is not None for c in cases)
+        assert int(suite.get("skipped")) == sum(c.find("skipped") is not None for c in cases)
+        properties = {p.get("name"): p.get("value") for p in suite.iter("property")}
+        assert float(properties["score"]) == exercise.score
+        for case, test in zip(cases, exercise.tests):
+            assert case.get("classname") == exercise.name and case.get("name") == test.name
+            assert float(case.get("time")) >= 0
+    assert int(root.get("tests")) == sum(int(s.get("tests")) for s in suites)
+    failure = root.find(".//testsuite[@name='Conv2D']/testcase/failure")
+    assert failure is not None and "values of the result are off" in failure.text
+
+
+def test_junit_survives_control_characters_in_student_output():
+    test = TestResult(
+        "public-1 [cpu]",
+        "failed",
+        0,
+        1,
+        "bad \x00 byte",
+        "cpu",
+        "visible",
+        output="\x1b[31mred\x07",
+    )
+    report = Report(
+        "me", 1, (ExerciseResult("corr2d", (test,), "x.py, line 1"),), (), "basic", "mxnet"
+    )
+    case = ElementTree.fromstring(render_junit(report)).find(".//testcase")
+    assert case.find("failure").text == "bad ? byte"
+    assert case.find("system-out").text == "?[31mred?"
+
+
+def test_json_report_keeps_the_documented_schema(report):
+    document = json.loads(render_json(report))
+    assert {"submission", "score", "max_score", "seed", "exercises"} <= set(document)
+    missing = next(e for e in document["exercises"] if e["name"] == "corr2d_multi_in_out_1x1")
+    assert missing["defined_at"] is None and missing["score"] == 0

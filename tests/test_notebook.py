@@ -1,0 +1,53 @@
+"""check() called from a cell of a real notebook, executed by a real Jupyter kernel."""
+
+import nbformat
+from conftest import solution_text, with_change
+from nbclient import NotebookClient
+
+from grader.notebook import without_check_calls
+from grader.stubs import split_cells
+
+
+def executed(notebook_cells: list[str], folder) -> nbformat.NotebookNode:
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(text) for text in notebook_cells]
+    NotebookClient(
+        notebook, timeout=180, allow_errors=True, resources={"metadata": {"path": str(folder)}}
+    ).execute()
+    return notebook
+
+
+def test_check_in_a_cell_grades_the_cells_run_so_far_and_shows_html(tmp_path):
+    text = with_change(
+        solution_text(),
+        "(X[i : i + h, j : j + w] * K).sum()",
+        "(X[i : i + h, j : j + w] * np.flip(K)).sum()",
+    )
+    code = [cell.source for cell in split_cells(text) if cell.kind == "code"]
+    notebook = executed(
+        [
+            "!echo shell lines are skipped",
+            *code,
+            "from grader import check\ncheck('corr2d', 'conv_output_shape')",
+            "check()",
+        ],
+        tmp_path,
+    )
+
+    partial, everything = notebook.cells[-2].outputs[-1], notebook.cells[-1].outputs[-1]
+    html, text = partial["data"]["text/html"], partial["data"]["text/plain"]
+    assert "<table>" in html and "<code>corr2d</code>" in html and "FAIL" in html
+    assert "expected [[19., 25.]," in html.replace("&#x27;", "'")
+    assert "[FAIL] corr2d" in text and "[pass] conv_output_shape" in text
+    assert "1 of 2 exercises pass" in text
+    assert "4 of 8 exercises pass" in everything["data"]["text/plain"]
+
+
+def test_earlier_check_calls_are_not_graded_again():
+    cell = "from grader import check\nresult = check('corr2d')\nimport grader\nx = 1"
+    assert without_check_calls(cell).splitlines() == [
+        "pass",
+        "result = check('corr2d')",
+        "pass",
+        "x = 1",
+    ]

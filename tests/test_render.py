@@ -1,0 +1,52 @@
+"""The human-readable views: a student's check and the Markdown summary."""
+
+import pytest
+from conftest import EXERCISES, grade_on_cpu, small_config, solution_text, with_change, write
+
+from grader.config import public_only
+from grader.render import points, render_check, render_markdown, render_table
+
+
+@pytest.fixture(scope="module")
+def flipped_check(tmp_path_factory):
+    text = with_change(
+        solution_text(),
+        "(X[i : i + h, j : j + w] * K).sum()",
+        "(X[i : i + h, j : j + w] * np.flip(K)).sum()",
+    )
+    path = write(tmp_path_factory.mktemp("s"), "student.py", text)
+    return grade_on_cpu(path, public_only(small_config()))
+
+
+def test_check_shows_each_exercise_and_the_first_failure_in_full(flipped_check):
+    text = render_check(flipped_check)
+    assert "[FAIL] corr2d" in text and "[pass] conv_output_shape" in text
+    assert "4 of 8 exercises pass their public cases." in text
+    assert "expected [[19., 25.]," in text and "got      [[ 5., 11.]," in text
+    assert "X = [[0., 1., 2.]," in text
+    assert "hidden" not in text.replace("Hidden cases run only when your work is graded", "")
+    assert "printed while loading" not in text
+
+
+def test_check_of_the_stubs_says_not_implemented():
+    text = render_check(grade_on_cpu(EXERCISES, public_only(small_config())))
+    assert text.count(": not implemented yet") == 8
+    assert "0 of 8 exercises pass" in text
+
+
+def test_markdown_summary_is_a_table_with_details(flipped_check):
+    text = render_markdown(flipped_check)
+    rows = [line for line in text.splitlines() if line.startswith("| `")]
+    corr2d = flipped_check.exercises[0]
+    assert len(rows) == 8 and f"| `corr2d` | {points(corr2d.score)}/15 |" in text
+    lost = {"corr2d", "Conv2D", "corr2d_multi_in", "corr2d_multi_in_out"}
+    assert {e.name for e in flipped_check.exercises if e.score < e.max_score} == lost
+    assert f"| **total** | **{points(flipped_check.score)}/100** | |" in text
+    assert "<details><summary>What went wrong</summary>" in text and "~~~~text" in text
+
+
+def test_table_lists_every_exercise(flipped_check):
+    text = render_table(flipped_check)
+    assert all(name in text for name in ("corr2d_multi_in_out_1x1", "learn_kernel"))
+    total = next(line for line in text.splitlines() if line.strip().startswith("total"))
+    assert total.split() == ["total", f"{points(flipped_check.score)}/100"]
