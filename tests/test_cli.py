@@ -1,10 +1,11 @@
 """The command line as a user runs it: real child processes, real exit codes."""
 
 import json
+import os
 import subprocess
 import sys
 
-from conftest import ROOT, SOLUTIONS, write
+from conftest import ROOT, SOLUTIONS, solution_text, write
 
 TEST_SEED = "5"
 
@@ -76,3 +77,65 @@ def test_exercises_check_reports_drift(tmp_path):
     (out / "channels.py").write_text("edited")
     drift = run("exercises", "--check", "--exercises", str(out))
     assert drift.returncode == 1 and "channels.py differs" in drift.stdout
+
+
+def test_fail_under_sets_the_exit_code(tmp_path):
+    partial = write(tmp_path, "partial.py", solution_text().split("class Conv2D")[0])
+    common = ["grade", str(partial), "--device", "cpu", "--format", "json"]
+    below = run(*common, "--fail-under", "20")
+    assert below.returncode == 1 and json.loads(below.stdout)["score"] == 15
+    assert run(*common, "--fail-under", "15").returncode == 0
+    assert run(*common, "--fail-under", "lots").returncode == 2
+
+
+def test_only_grades_the_named_exercises_and_refuses_unknown_names():
+    done = run(
+        "grade",
+        str(SOLUTIONS),
+        "--device",
+        "cpu",
+        "--format",
+        "json",
+        "--only",
+        "conv_output_shape,corr2d",
+    )
+    report = json.loads(done.stdout)
+    assert [e["name"] for e in report["exercises"]] == ["corr2d", "conv_output_shape"]
+    assert report["max_score"] == 25 == report["score"]
+    unknown = run("grade", str(SOLUTIONS), "--only", "corr3d")
+    assert unknown.returncode == 2 and "--only: corr3d is not configured" in unknown.stderr
+
+
+def test_check_defaults_to_exercises_and_uses_public_cases_only():
+    done = run("check")
+    assert done.returncode == 0
+    assert "Checking exercises against the public cases" in done.stdout
+    assert "0 of 8 exercises pass their public cases" in done.stdout
+
+
+def test_junit_and_markdown_formats_from_the_command_line(tmp_path):
+    summary = tmp_path / "summary.md"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "grader",
+            "grade",
+            str(SOLUTIONS),
+            "--device",
+            "cpu",
+            "--format",
+            "markdown",
+            "--only",
+            "corr2d",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        env={**os.environ, "GITHUB_STEP_SUMMARY": str(summary)},
+    )
+    assert done.returncode == 0 and done.stdout == summary.read_text()
+    assert "| **total** | **15/15** | |" in done.stdout
+    junit = run("grade", str(SOLUTIONS), "--device", "cpu", "--format", "junit", "--only", "corr2d")
+    assert junit.stdout.startswith('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites')
