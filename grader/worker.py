@@ -272,19 +272,20 @@ class Worker:
 
     @staticmethod
     def choose(name: str, found: list[Definition]) -> tuple[Definition | None, str | None]:
-        """The last finished definition wins; an unfinished stub never replaces a real one."""
+        """The last finished definition wins; an unfinished stub never replaces a real one.
+        Only finished definitions in several files are worth a note: an untouched notebook
+        beside the .py a student works in is the usual case, not a surprise."""
         if not found:
             return None, None
         finished = [d for d in found if not d.stub]
         chosen = (finished or found)[-1]
-        files = list(dict.fromkeys(d.source for d in found))
-        if len(files) == 1 or not finished:
+        files = list(dict.fromkeys(d.source for d in finished))
+        if len(files) < 2:
             return chosen, None
-        note = f"{name} is defined in {' and '.join(files)}; grading the one at {chosen.where}"
-        stubs = [d.source for d in found if d.stub and d.source != chosen.source]
-        if stubs and finished:
-            note += f" (the unfinished stub in {', '.join(dict.fromkeys(stubs))} is ignored)"
-        return chosen, note
+        return (
+            chosen,
+            f"{name} is defined in {' and '.join(files)}; grading the one at {chosen.where}",
+        )
 
     # -- calling -----------------------------------------------------------------------------
 
