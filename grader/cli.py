@@ -14,7 +14,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from grader import bundles, cases, stubs
+from grader import batch, bundles, cases, stubs
 from grader.config import (
     ISOLATION_MODES,
     ConfigError,
@@ -26,7 +26,7 @@ from grader.config import (
 )
 from grader.exports import gradescope_results, render_json, render_junit
 from grader.grading import DEVICE_CHOICES, grade
-from grader.isolation import IsolationUnavailable
+from grader.isolation import IsolationUnavailable, choose_isolation
 from grader.render import render_check, render_markdown, render_table
 from grader.report import Report
 from grader.submission import SubmissionNotFound
@@ -92,6 +92,38 @@ def build_parser() -> argparse.ArgumentParser:
     checking = commands.add_parser("check", help="check your work against the public cases")
     checking.add_argument("submission", type=Path, nargs="?", default=Path("exercises"))
     add_common(checking)
+
+    batch = commands.add_parser("batch", help="grade every submission in a folder (a class)")
+    batch.add_argument("folder", type=Path, help="each entry (.py, .ipynb or folder) is one")
+    batch.add_argument(
+        "--output",
+        type=Path,
+        default=Path("grades.csv"),
+        help="the gradebook CSV (default: grades.csv)",
+    )
+    batch.add_argument(
+        "--reports",
+        type=Path,
+        help="one JSON report per submission (default: OUTPUT's name + -reports)",
+    )
+    batch.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="submissions graded at once (default: all cores)",
+    )
+    batch.add_argument(
+        "--resume",
+        action="store_true",
+        help="skip submissions whose report is already in --reports",
+    )
+    batch.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="grade on a Dask cluster (tcp://host:8786) instead of locally",
+    )
+    batch.add_argument("--seed", type=int, help="hidden-case seed (default: the config's)")
+    add_common(batch)
 
     release = commands.add_parser("release", help="build the student bundle in OUTDIR")
     release.add_argument("outdir", type=Path)
@@ -163,6 +195,36 @@ def run_gradescope(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_batch(args: argparse.Namespace) -> int:
+    if not args.folder.is_dir():
+        return fail(f"{args.folder}: not a folder of submissions")
+    if args.jobs < 1:
+        return fail("--jobs: expected a number >= 1")
+    config = course(args)
+    choose_isolation(args.isolation or config.isolation)  # refuse strict before starting
+    reports = args.reports or args.output.with_name(f"{args.output.stem}-reports")
+    todo = len(batch.submission_entries(args.folder, skip=(args.output, reports)))
+    rows = batch.run_batch(
+        args.folder,
+        config,
+        args.output,
+        reports,
+        jobs=args.jobs,
+        resume=args.resume,
+        seed=args.seed,
+        isolation=args.isolation,
+        scheduler=args.scheduler,
+        on_row=batch.Progress(todo).update,
+    )
+    problems = sum(row.status != "ok" for row in rows)
+    print(
+        f"{len(rows)} submissions in {args.output} ({problems} not graded as code), "
+        f"reports in {reports}/",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def run_exercises(args: argparse.Namespace) -> int:
     if args.check:
         stale = stubs.stale_exercises(args.solutions, args.exercises)
@@ -190,6 +252,7 @@ COMMANDS = {
     "grade": run_grade,
     "check": run_check,
     "gradescope": run_gradescope,
+    "batch": run_batch,
     "exercises": run_exercises,
     "release": run_release,
     "autograder-zip": run_autograder_zip,

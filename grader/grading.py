@@ -202,18 +202,27 @@ def grade_submission(
     confinement = choose_isolation(isolation or config.isolation)
     names = [exercise.name for exercise in config.exercises]
     broken_rules = violations(submission, config.exercises)
-    with Sandbox(
-        submission, names, config.limits, confinement, memory_limit=not uses_gpu(device, config)
-    ) as sandbox:
+    # A submission without readable code needs no worker; every name is then missing.
+    sandbox = (
+        Sandbox(
+            submission, names, config.limits, confinement, memory_limit=not uses_gpu(device, config)
+        )
+        if submission.sources
+        else None
+    )
+    try:
         # The worker imports MXNet in its own process meanwhile; these overlap.
         oracle = mxnet_backend.MXNetOracle()
         devices = plan_devices(config, device, mxnet_backend.gpu_count())
         plans = plan_exercises(config, seed, oracle)
-        loaded = sandbox.load()
+        loaded = sandbox.load() if sandbox else LoadResult({}, (), 0, (), "")
         results = [
             grade_exercise(plan, devices, sandbox, loaded, broken_rules.get(plan.config.name))
             for plan in plans
         ]
+    finally:
+        if sandbox:
+            sandbox.close()
     notes = submission_notes(submission.problems, loaded)
     if confinement.note:
         notes = (confinement.note, *notes)

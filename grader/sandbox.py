@@ -269,8 +269,9 @@ class Sandbox:
     # -- loading -------------------------------------------------------------------------------
 
     def load(self) -> LoadResult:
-        """Start the worker and run the submission's top-level code. A statement that hangs
-        (a demo calling the student's own endless loop) is skipped on a restarted worker."""
+        """Start the worker and run the submission's top-level code. A statement that hangs or
+        kills the worker (a demo calling the student's own endless loop or os._exit) is
+        skipped on a restarted worker."""
         while True:
             loaded, hung_at = self.load_once()
             if (
@@ -283,7 +284,7 @@ class Sandbox:
             self.restarts += 1
 
     def load_once(self) -> tuple[LoadResult, str | None]:
-        """One attempt; also returns the statement that was running if loading timed out."""
+        """One attempt; also returns the statement that was running if it hung or died."""
         if self.worker is None:
             self.worker = self.start_worker()
         progress: list[str] = []
@@ -314,10 +315,11 @@ class Sandbox:
             return self.failed_load(reason, "timeout"), (progress[-1] if progress else None)
         except protocol.ProtocolError as error:
             where = f" while running {progress[-1]}" if progress else ""
-            return self.failed_load(
+            failed = self.failed_load(
                 f"the process running the submission "
                 f"{self.worker.exit_description()}{where} ({error})"
-            ), None
+            )
+            return failed, (progress[-1] if progress and stage == "load" else None)
         reported = [e for e in reply.get("errors", []) if isinstance(e, dict)]
         errors = tuple(
             f"{str(e.get('where'))[:200]}: {str(e.get('error'))[:2000]}"

@@ -245,8 +245,8 @@ class Worker:
                 errors.append(
                     {
                         "where": where,
-                        "error": "not run: it was still running when "
-                        "loading hit its time limit, so this statement was skipped",
+                        "error": "not run: it hung or ended the process when it ran "
+                        "before, so this statement was skipped",
                     }
                 )
                 continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from grader.cases import public_case_counts
 from grader.config import CourseConfig, load_config, parse_config
@@ -61,6 +62,18 @@ def course_config() -> CourseConfig:
 
 def small_config(hidden_cases: int = 2, **limits) -> CourseConfig:
     """The course with few hidden cases and short limits, for tests about failures."""
+    return parse_config(
+        small_config_data(hidden_cases, **limits), "test config", public_case_counts()
+    )
+
+
+def small_config_file(folder: Path, hidden_cases: int = 2, **limits) -> Path:
+    """The same, as a config.yaml for the command line."""
+    data = small_config_data(hidden_cases, **limits)
+    return write(folder, "config.yaml", yaml.safe_dump(data, sort_keys=False))
+
+
+def small_config_data(hidden_cases: int = 2, **limits) -> dict:
     course = course_config()
     data = {
         "seed": 7,
@@ -78,7 +91,7 @@ def small_config(hidden_cases: int = 2, **limits) -> CourseConfig:
             for e in course.exercises
         },
     }
-    return parse_config(data, "test config", public_case_counts())
+    return data
 
 
 def scores(report: Report) -> dict[str, tuple[float, float]]:

@@ -220,3 +220,15 @@ def test_an_exercise_that_kills_the_loaded_worker_costs_the_next_exercise_nothin
         channels = sandbox.call("corr2d_multi_in", {"X": X[None], "K": K[None]}, {}, "cpu", 5)
     assert channels.status == "returned" and channels.array.tolist() == X.tolist()
     assert sandbox.restarts == 1
+
+
+def test_a_statement_that_kills_the_worker_while_loading_is_skipped(tmp_path):
+    text = "import os\ndef corr2d(X, K):\n    return X\n\nos._exit(3)\nAFTER = 1\n"
+    with open_sandbox(tmp_path, text) as sandbox:
+        loaded = sandbox.load()
+        assert loaded.failure is None and loaded.defined == {"corr2d": "student.py, line 2"}
+        assert loaded.errors == (
+            "student.py, line 5: not run: it hung or ended the process "
+            "when it ran before, so this statement was skipped",
+        )
+        assert sandbox.restarts == 1 and call(sandbox).status == "returned"

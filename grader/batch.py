@@ -1,0 +1,227 @@
+"""Grade a class: every entry of a folder is one submission, every submission gets a row.
+
+Each finished submission's report is written at once (atomically) to the reports folder, and
+the gradebook CSV is rewritten from all finished rows after each one, so an interruption loses
+nothing already graded; `resume` skips the submissions whose report is there. Submissions run
+in parallel on a local process pool (each pool process imports MXNet once), or on a Dask
+cluster when a scheduler address is given.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+
+from grader.config import CourseConfig
+from grader.exports import render_json
+
+REPORT_SUFFIX = ".json"
+
+
+@dataclass(frozen=True)
+class BatchRow:
+    id: str
+    total: float
+    max: float
+    scores: dict[str, float]
+    status: str  # "ok", or why the submission could not be graded as code
+    seconds: float
+
+
+def submission_entries(folder: Path, skip: tuple[Path, ...] = ()) -> list[Path]:
+    """Each visible entry of the folder is a submission, in name order."""
+    skipped = {p.resolve() for p in skip}
+    return sorted(
+        p for p in folder.iterdir() if not p.name.startswith(".") and p.resolve() not in skipped
+    )
+
+
+def row_from_report(document: dict) -> BatchRow:
+    """A gradebook row from a JSON report (the grade schema)."""
+    exercises = document["exercises"]
+    if all(e["defined_at"] is None for e in exercises):
+        notes = document.get("notes") or ["nothing graded is defined"]
+        status = "nothing defined: " + notes[0].splitlines()[0][:200]
+    else:
+        status = "ok"
+    return BatchRow(
+        document["submission"],
+        document["score"],
+        document["max_score"],
+        {e["name"]: e["score"] for e in exercises},
+        status,
+        document["seconds"],
+    )
+
+
+def failed_row(submission: str, config: CourseConfig, reason: str, seconds: float) -> BatchRow:
+    max_score = round(sum(e.points for e in config.exercises), 4)
+    return BatchRow(
+        submission,
+        0.0,
+        max_score,
+        {e.name: 0.0 for e in config.exercises},
+        f"error: {reason}"[:300],
+        seconds,
+    )
+
+
+def write_atomically(path: Path, text: str) -> None:
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(text)
+    os.replace(partial, path)
+
+
+def grade_entry(
+    path: Path, config: CourseConfig, seed: int | None, isolation: str | None, reports: Path
+) -> BatchRow:
+    """Grade one submission and store its report; never raises (an error is a row)."""
+    from grader.grading import grade
+
+    started = time.monotonic()
+    try:
+        report = grade(path, config, seed=seed, isolation=isolation)
+    except Exception as error:  # noqa: BLE001 - one broken submission must not stop a class
+        return failed_row(
+            path.name, config, f"{type(error).__name__}: {error}", time.monotonic() - started
+        )
+    text = render_json(report)
+    write_atomically(reports / f"{path.name}{REPORT_SUFFIX}", text)
+    return row_from_report(json.loads(text))
+
+
+def finished_rows(reports: Path) -> dict[str, BatchRow]:
+    """Rows of the submissions whose reports are already written (for resume)."""
+    rows = {}
+    for path in reports.glob(f"*{REPORT_SUFFIX}"):
+        try:
+            row = row_from_report(json.loads(path.read_text()))
+        except (ValueError, KeyError):
+            continue  # a damaged report is graded again
+        rows[row.id] = row
+    return rows
+
+
+def gradebook_csv(rows: list[BatchRow], config: CourseConfig) -> str:
+    names = [e.name for e in config.exercises]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["id", "total", "max", *names, "status", "seconds"])
+    for row in sorted(rows, key=lambda r: r.id):
+        writer.writerow(
+            [
+                row.id,
+                row.total,
+                row.max,
+                *(row.scores.get(n, 0.0) for n in names),
+                row.status,
+                f"{row.seconds:.2f}",
+            ]
+        )
+    return out.getvalue()
+
+
+def warm_up() -> None:
+    """Pay for `import mxnet` once per pool process, not once per submission."""
+    from grader import mxnet_backend
+
+    mxnet_backend.MXNetOracle()
+
+
+def run_local(tasks: list[Path], jobs: int, grade_args: tuple) -> Iterator[BatchRow]:
+    with ProcessPoolExecutor(
+        max_workers=jobs, mp_context=get_context("forkserver"), initializer=warm_up
+    ) as pool:
+        futures = [pool.submit(grade_entry, path, *grade_args) for path in tasks]
+        for future in as_completed(futures):
+            yield future.result()
+
+
+def run_dask(tasks: list[Path], scheduler: str, grade_args: tuple) -> Iterator[BatchRow]:
+    try:
+        from distributed import Client
+        from distributed import as_completed as dask_completed
+    except ImportError:
+        raise RuntimeError("--scheduler needs Dask: pip install '.[dask]'") from None
+    with Client(scheduler) as client:
+        futures = [client.submit(grade_entry, path, *grade_args, pure=False) for path in tasks]
+        for future in dask_completed(futures):
+            yield future.result()
+
+
+class Progress:
+    """A bar on a terminal; a plain line per submission otherwise (logs, CI)."""
+
+    def __init__(self, total: int, stream=sys.stderr) -> None:
+        self.total, self.done, self.stream = total, 0, stream
+        self.started = time.monotonic()
+        self.terminal = stream.isatty()
+
+    def update(self, row: BatchRow) -> None:
+        self.done += 1
+        if not self.terminal:
+            status = "" if row.status == "ok" else f" [{row.status}]"
+            print(
+                f"graded {row.id}: {row.total:g}/{row.max:g}{status} ({row.seconds:.1f} s) "
+                f"[{self.done}/{self.total}]",
+                file=self.stream,
+                flush=True,
+            )
+            return
+        rate = self.done / max(time.monotonic() - self.started, 1e-9)
+        left = (self.total - self.done) / rate if rate else 0
+        filled = int(30 * self.done / max(self.total, 1))
+        print(
+            f"\r[{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total} "
+            f"{rate * 60:.0f}/min, {left:.0f} s left ",
+            end="",
+            file=self.stream,
+            flush=True,
+        )
+        if self.done == self.total:
+            print(file=self.stream)
+
+
+def run_batch(
+    folder: Path,
+    config: CourseConfig,
+    output: Path,
+    reports: Path,
+    *,
+    jobs: int = 1,
+    resume: bool = False,
+    seed: int | None = None,
+    isolation: str | None = None,
+    scheduler: str | None = None,
+    on_row: Callable[[BatchRow], None] | None = None,
+) -> list[BatchRow]:
+    """Grade every entry of folder; write the gradebook and one report per submission."""
+    reports.mkdir(parents=True, exist_ok=True)
+    entries = submission_entries(folder, skip=(output, reports))
+    done = finished_rows(reports) if resume else {}
+    rows = {name: row for name, row in done.items() if name in {e.name for e in entries}}
+    tasks = [entry for entry in entries if entry.name not in rows]
+    write_atomically(output, gradebook_csv(list(rows.values()), config))
+    grade_args = (config, seed, isolation, reports)
+    results = (
+        run_dask(tasks, scheduler, grade_args)
+        if scheduler
+        else run_local(tasks, jobs, grade_args)
+        if tasks
+        else iter(())
+    )
+    for row in results:
+        rows[row.id] = row
+        write_atomically(output, gradebook_csv(list(rows.values()), config))
+        if on_row:
+            on_row(row)
+    return sorted(rows.values(), key=lambda r: r.id)
