@@ -1,18 +1,22 @@
-"""Benchmark: what grading one submission costs, cold, next to a bare `import mxnet`.
+"""Benchmark: one submission cold next to a bare `import mxnet`, and a class in batch.
 
-Each measurement is a fresh process, repeated; rounds interleave the commands so that machine
-noise hits them alike. Prints a Markdown table of medians (min-max) for the README.
+Each single-submission measurement is a fresh process, repeated; rounds interleave the
+commands so that machine noise hits them alike. Then a synthetic class (correct and buggy
+submissions made from solutions/) is graded by `batch` with 1 job and with all cores. Prints
+Markdown tables for the README.
 
-    .venv/bin/python bench/run.py [--repeat 5]
+    .venv/bin/python bench/run.py [--repeat 5] [--class-size 100]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -28,6 +32,69 @@ COMMANDS = {
 }
 
 
+BUGS = [  # one realistic bug each; None is a correct submission
+    None,
+    ("(X[i : i + h, j : j + w] * K).sum()", "(X[i : i + h, j : j + w] * np.flip(K)).sum()"),
+    ("corr2d(x, self.weight.data()) + self.bias.data()", "corr2d(x, self.weight.data())"),
+    ("(n + 2 * p - k) // s + 1", "(n + 2 * p - k) + 1"),
+    ("sum(corr2d(x, k) for x, k in zip(X, K))", "sum(corr2d(x, k) for x, k in zip(X, K)) / 2"),
+]
+
+
+def synthetic_class(folder: Path, size: int) -> None:
+    """size single-file submissions, cycling through the correct one and the bugs."""
+    text = "\n".join(
+        (ROOT / "solutions" / name).read_text()
+        for name in ("conv_layer.py", "padding_and_strides.py", "channels.py")
+    )
+    text = text.replace("from conv_layer import corr2d\n", "")
+    folder.mkdir(parents=True)
+    for number in range(size):
+        bug = BUGS[number % len(BUGS)]
+        (folder / f"student{number:03d}.py").write_text(text.replace(*bug) if bug else text)
+
+
+def batch_rows(size: int) -> list[str]:
+    """Markdown rows: the class graded with 1 job and with every core."""
+    rows = []
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch) / "class"
+        synthetic_class(folder, size)
+        for jobs in sorted({1, os.cpu_count() or 1}):
+            output = Path(scratch) / f"grades-{jobs}.csv"
+            started = time.perf_counter()
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "grader",
+                    "batch",
+                    str(folder),
+                    "--output",
+                    str(output),
+                    "--jobs",
+                    str(jobs),
+                ],
+                cwd=ROOT,
+                check=True,
+                capture_output=True,
+            )
+            seconds = time.perf_counter() - started
+            reports = list(output.with_name(f"{output.stem}-reports").glob("*.json"))
+            student = sum(
+                t["seconds"]
+                for r in reports
+                for e in json.loads(r.read_text())["exercises"]
+                for t in e["tests"]
+            )
+            overhead = (seconds * jobs - student) / size
+            rows.append(
+                f"| {size} submissions, `--jobs {jobs}` | {seconds:.1f} s | "
+                f"{60 * size / seconds:.0f} | {overhead:.2f} s |"
+            )
+    return rows
+
+
 def run_once(command: list[str]) -> tuple[float, str]:
     started = time.perf_counter()
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
@@ -41,6 +108,7 @@ def spread(values: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--class-size", type=int, default=100)
     args = parser.parse_args()
 
     times: dict[str, list[float]] = {name: [] for name in COMMANDS}
@@ -70,6 +138,13 @@ def main() -> None:
         f"\nA cold strict grade costs {strict / mxnet:.1f}x a bare `import mxnet`; the "
         f"sandbox adds {strict - basic:+.2f} s ({strict / basic:.2f}x basic)."
     )
+    print(
+        f"\nBatch, strict isolation where available, {os.cpu_count()} cores; overhead is wall "
+        f"time x jobs minus the student code's own time, per submission:\n"
+    )
+    print("| class | wall time | submissions per minute | overhead per submission |")
+    print("|---|---|---|---|")
+    print("\n".join(batch_rows(args.class_size)))
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ cluster when a scheduler address is given.
 
 from __future__ import annotations
 
+import atexit
 import csv
 import io
 import json
@@ -23,6 +24,8 @@ from pathlib import Path
 
 from grader.config import CourseConfig
 from grader.exports import render_json
+from grader.isolation import choose_isolation
+from grader.sandbox import WorkerPool
 
 REPORT_SUFFIX = ".json"
 
@@ -81,6 +84,24 @@ def write_atomically(path: Path, text: str) -> None:
     os.replace(partial, path)
 
 
+# One zygote per grading process, made on first use and kept for the process's life: it is
+# what makes a submission cost its own code's time, not an `import mxnet` each.
+_pools: dict[tuple, WorkerPool] = {}
+
+
+def shared_pool(config: CourseConfig, isolation: str | None) -> WorkerPool:
+    from grader.grading import uses_gpu
+
+    confinement = choose_isolation(isolation or config.isolation)
+    key = (confinement, config.limits)
+    if key not in _pools:
+        _pools[key] = WorkerPool(
+            config.limits, confinement, memory_limit=not uses_gpu(None, config)
+        )
+        atexit.register(_pools[key].close)
+    return _pools[key]
+
+
 def grade_entry(
     path: Path, config: CourseConfig, seed: int | None, isolation: str | None, reports: Path
 ) -> BatchRow:
@@ -89,7 +110,7 @@ def grade_entry(
 
     started = time.monotonic()
     try:
-        report = grade(path, config, seed=seed, isolation=isolation)
+        report = grade(path, config, seed=seed, pool=shared_pool(config, isolation))
     except Exception as error:  # noqa: BLE001 - one broken submission must not stop a class
         return failed_row(
             path.name, config, f"{type(error).__name__}: {error}", time.monotonic() - started
@@ -131,7 +152,7 @@ def gradebook_csv(rows: list[BatchRow], config: CourseConfig) -> str:
 
 
 def warm_up() -> None:
-    """Pay for `import mxnet` once per pool process, not once per submission."""
+    """Pay for `import mxnet` (the oracle's) once per pool process."""
     from grader import mxnet_backend
 
     mxnet_backend.MXNetOracle()

@@ -15,7 +15,7 @@ from grader.config import CourseConfig, ExerciseConfig
 from grader.isolation import choose_isolation
 from grader.policy import Violation, violations
 from grader.report import PRINTED_WHILE_LOADING, ExerciseResult, Report, TestResult
-from grader.sandbox import LoadResult, Sandbox
+from grader.sandbox import LoadResult, Sandbox, WorkerPool
 from grader.submission import Submission, read_submission
 
 DEVICE_CHOICES = ("cpu", "gpu", "all")
@@ -182,11 +182,12 @@ def grade(
     seed: int | None = None,
     device: str | None = None,
     isolation: str | None = None,
+    pool: WorkerPool | None = None,
 ) -> Report:
     """Grade the submission at path. Every configured exercise appears in the report.
 
     Raises IsolationUnavailable if strict isolation is asked for and cannot be had."""
-    return grade_submission(read_submission(path), config, seed, device, isolation)
+    return grade_submission(read_submission(path), config, seed, device, isolation, pool)
 
 
 def grade_submission(
@@ -195,17 +196,24 @@ def grade_submission(
     seed: int | None = None,
     device: str | None = None,
     isolation: str | None = None,
+    pool: WorkerPool | None = None,
 ) -> Report:
-    """Grade a submission already read (from files, or from a running notebook)."""
+    """Grade a submission already read (from files, or from a running notebook); with a
+    pool, in a fork of its zygote (batch grading)."""
     started = time.monotonic()
     seed = config.seed if seed is None else seed
-    confinement = choose_isolation(isolation or config.isolation)
+    confinement = pool.isolation if pool else choose_isolation(isolation or config.isolation)
     names = [exercise.name for exercise in config.exercises]
     broken_rules = violations(submission, config.exercises)
     # A submission without readable code needs no worker; every name is then missing.
     sandbox = (
         Sandbox(
-            submission, names, config.limits, confinement, memory_limit=not uses_gpu(device, config)
+            submission,
+            names,
+            config.limits,
+            confinement,
+            memory_limit=not uses_gpu(device, config),
+            pool=pool,
         )
         if submission.sources
         else None

@@ -11,6 +11,7 @@ killed with everything it started and replaced, within the submission's time bud
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import shutil
@@ -104,8 +105,29 @@ def describe_exit(code: int | None) -> str:
     return f"exited with status {code}"
 
 
+def resource_limits(limits: Limits, memory_limit: bool) -> ResourceLimits:
+    return ResourceLimits(
+        cpu_seconds=int(limits.submission_seconds + limits.startup_seconds),
+        memory_bytes=limits.memory_bytes if memory_limit else None,
+        file_bytes=limits.file_bytes,
+        processes=limits.processes,
+        open_files=limits.open_files,
+    )
+
+
+def copy_submission(submission: Submission, workdir: Path, uid: int | None) -> None:
+    """The submission's files, owned by the worker's uid: the only files it may write."""
+    for path in submission.files:
+        shutil.copyfile(path, workdir / path.name)
+    if uid is not None:
+        for path in (workdir, *workdir.iterdir()):
+            os.chown(path, uid, uid)
+
+
 class WorkerProcess:
-    """One worker process (inside bubblewrap when strict) and its two pipes."""
+    """One worker process (inside bubblewrap when strict) and its two pipes. Its role is
+    "submission" (it loads one submission) or "zygote" (it forks one process per submission,
+    see WorkerPool)."""
 
     def __init__(
         self,
@@ -114,6 +136,7 @@ class WorkerProcess:
         isolation: Isolation,
         limits: ResourceLimits,
         uid: int | None,
+        role: str = "submission",
     ) -> None:
         request_read, self.request_write = os.pipe()
         self.response_read, response_write = os.pipe()
@@ -127,6 +150,7 @@ class WorkerProcess:
             str(request_read),
             str(response_write),
             "sweep" if isolation.strict else "group",
+            role,
         ]
         if isolation.strict:
             argv, cwd, home = bubblewrap_command(argv, workdir, uid), None, SANDBOX_TMP
@@ -187,6 +211,115 @@ class WorkerProcess:
             return describe_exit(None)
 
 
+class PooledWorker:
+    """A submission's process forked from a pool's zygote, seen through WorkerProcess's
+    interface. When it dies, the zygote says so on the channel; that reads as a closed channel
+    here, as the death of a worker of its own would."""
+
+    def __init__(self, pool: WorkerPool, zygote: WorkerProcess) -> None:
+        self.pool, self.zygote = pool, zygote
+        self.alive, self.healthy, self.status = True, True, None
+
+    def request(
+        self,
+        header: dict[str, Any],
+        arrays: list[np.ndarray],
+        deadline: float,
+        max_bytes: int,
+        progress: list[str] | None = None,
+    ) -> protocol.Message:
+        if not header:  # the fork already said it was ready
+            return protocol.Message({"event": "ready"})
+        try:
+            message = self.zygote.request(header, arrays, deadline, max_bytes, progress)
+        except protocol.DeadlineExceeded:
+            self.healthy = False
+            raise
+        except protocol.ProtocolError:
+            self.alive = self.healthy = False
+            raise
+        if message.header.get("event") == "submission_exited":
+            self.alive = False
+            self.status = str(message.header.get("status", "stopped"))[:100]
+            raise protocol.ChannelClosed("the submission's process ended")
+        return message
+
+    def stop(self) -> None:
+        """End the submission's process; a hung or broken one takes the zygote with it."""
+        if not self.alive:
+            if not self.healthy:
+                self.pool.restart()
+            return
+        if self.healthy:
+            try:
+                reply = self.zygote.request(
+                    {"op": "end_submission"}, [], time.monotonic() + CONTROL_SECONDS, 1 << 20
+                )
+                if reply.header.get("event") == "submission_exited":
+                    self.alive = False
+                    return
+            except (protocol.ProtocolError, protocol.DeadlineExceeded):
+                pass
+        self.pool.restart()
+
+    def exit_description(self) -> str:
+        return self.status or describe_exit(None)
+
+
+class WorkerPool:
+    """A zygote for batch grading: one worker that imported MXNet once and forks a fresh
+    process for each submission, one at a time. Between submissions the submission folder
+    is emptied (here) and the sandbox's private /tmp (by the zygote), and every process the
+    last one left is killed; a hung or dead zygote is replaced."""
+
+    def __init__(self, limits: Limits, isolation: Isolation, memory_limit: bool = True) -> None:
+        self.limits, self.isolation = limits, isolation
+        self.resource_limits = resource_limits(limits, memory_limit)
+        self.uid = unprivileged_uid() if isolation.strict else None
+        self.root = Path(tempfile.mkdtemp(prefix="grader-pool-"))
+        self.workdir = self.root / "submission"
+        self.workdir.mkdir()
+        self.log_path = self.root / "output.log"
+        self.zygote: WorkerProcess | None = None
+
+    def prepare(self, submission: Submission) -> None:
+        for entry in self.workdir.iterdir():
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+        copy_submission(submission, self.workdir, self.uid)
+
+    def fork(self, deadline: float) -> PooledWorker:
+        try:
+            if self.zygote is None:
+                self.zygote = WorkerProcess(
+                    self.workdir,
+                    self.log_path,
+                    self.isolation,
+                    self.resource_limits,
+                    self.uid,
+                    role="zygote",
+                )
+                self.zygote.request({}, [], deadline, 1 << 20)  # it has imported MXNet
+            reply = self.zygote.request({"op": "fork_submission"}, [], deadline, 1 << 20)
+            if reply.header.get("event") != "ready":
+                raise protocol.ProtocolError("the zygote did not fork a submission process")
+        except (protocol.ProtocolError, protocol.DeadlineExceeded):
+            self.restart()
+            raise
+        return PooledWorker(self, self.zygote)
+
+    def restart(self) -> None:
+        if self.zygote is not None:
+            self.zygote.stop()
+            self.zygote = None
+
+    def close(self) -> None:
+        self.restart()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
 class Sandbox:
     """One submission's worker, restarted after a crash or a hang, within the time budget."""
 
@@ -197,32 +330,36 @@ class Sandbox:
         limits: Limits,
         isolation: Isolation,
         memory_limit: bool = True,
+        pool: WorkerPool | None = None,
     ) -> None:
+        """With a pool (batch grading), the submission runs in a fork of the pool's zygote,
+        which imported MXNet once; without one, in a worker of its own."""
         self.submission, self.names, self.limits = submission, names, limits
-        self.isolation = isolation
-        self.resource_limits = ResourceLimits(
-            cpu_seconds=int(limits.submission_seconds + limits.startup_seconds),
-            memory_bytes=limits.memory_bytes if memory_limit else None,
-            file_bytes=limits.file_bytes,
-            processes=limits.processes,
-            open_files=limits.open_files,
-        )
-        self.uid = unprivileged_uid() if isolation.strict else None
+        self.isolation, self.pool = isolation, pool
+        self.resource_limits = resource_limits(limits, memory_limit)
         self.restarts = 0
         self.skipped: list[str] = []  # statements that hung loading, skipped from then on
         self.exercise: str | None = None  # whose process is running now
+        self.deadline = time.monotonic() + limits.submission_seconds
+        self.worker: WorkerProcess | PooledWorker | None = None
+        if pool is not None:
+            self.root, self.workdir, self.log_path, self.uid = (
+                None,
+                pool.workdir,
+                pool.log_path,
+                pool.uid,
+            )
+            self.log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+            pool.prepare(submission)
+            return
+        self.uid = unprivileged_uid() if isolation.strict else None
         self.root = Path(tempfile.mkdtemp(prefix="grader-"))
         self.workdir = self.root / "submission"
         self.workdir.mkdir()
         self.log_path = self.root / "output.log"
         self.log_offset = 0
-        for path in submission.files:
-            shutil.copyfile(path, self.workdir / path.name)
-        if self.uid is not None:
-            for path in (self.workdir, *self.workdir.iterdir()):
-                os.chown(path, self.uid, self.uid)
-        self.deadline = time.monotonic() + limits.submission_seconds
-        self.worker: WorkerProcess | None = self.start_worker()  # imports MXNet meanwhile
+        copy_submission(submission, self.workdir, self.uid)
+        self.worker = self.start_worker()  # it imports MXNet meanwhile
 
     def __enter__(self) -> Sandbox:
         return self
@@ -230,17 +367,25 @@ class Sandbox:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def start_worker(self) -> WorkerProcess:
+    def start_worker(self) -> WorkerProcess | PooledWorker:
+        if self.pool is not None:
+            return self.pool.fork(self.within(self.limits.startup_seconds))
         return WorkerProcess(
             self.workdir, self.log_path, self.isolation, self.resource_limits, self.uid
         )
 
     def close(self) -> None:
         self.discard_worker()
-        shutil.rmtree(self.root, ignore_errors=True)
+        if self.root is not None:
+            shutil.rmtree(self.root, ignore_errors=True)
 
     def discard_worker(self) -> None:
         if self.worker is not None:
+            if self.exercise is not None and getattr(self.worker, "healthy", False):
+                # A pooled submission process waits on its exercise's process: end that
+                # first, so that the zygote can be kept.
+                with contextlib.suppress(protocol.ProtocolError, protocol.DeadlineExceeded):
+                    self.control("end", "exercise_exited")
             self.worker.stop()
             self.worker = None
         self.exercise = None
@@ -285,11 +430,11 @@ class Sandbox:
 
     def load_once(self) -> tuple[LoadResult, str | None]:
         """One attempt; also returns the statement that was running if it hung or died."""
-        if self.worker is None:
-            self.worker = self.start_worker()
         progress: list[str] = []
         stage = "start"
         try:
+            if self.worker is None:
+                self.worker = self.start_worker()
             self.worker.request(
                 {}, [], self.within(self.limits.startup_seconds), self.limits.result_bytes
             )

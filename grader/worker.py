@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import ast
 import builtins
+import contextlib
 import math
 import os
+import shutil
 import signal
 import sys
 import time
@@ -50,10 +52,40 @@ def defined_names(statement: ast.stmt) -> list[str]:
     return []
 
 
-def process_group(pid: int) -> int:
-    """From /proc/PID/stat; the command name in field 2 may itself hold spaces."""
+def stat_fields(pid: int) -> list[str]:
+    """/proc/PID/stat after the command name (which may itself hold spaces): state, ppid,
+    process group, ..."""
     with open(f"/proc/{pid}/stat") as stat:
-        return int(stat.read().rsplit(")", 1)[1].split()[2])
+        return stat.read().rsplit(")", 1)[1].split()
+
+
+def process_group(pid: int) -> int:
+    return int(stat_fields(pid)[2])
+
+
+def ancestors() -> set[int]:
+    found, pid = set(), os.getpid()
+    while pid > 1:
+        pid = int(stat_fields(pid)[1])
+        found.add(pid)
+    return found
+
+
+def ended(status: int) -> str:
+    code = os.waitstatus_to_exitcode(status)
+    if code < 0:
+        return f"was killed by signal {signal.Signals(-code).name}"
+    return f"exited with status {code}"
+
+
+def die_with_parent_and_refuse_tracing() -> None:
+    """A zygote outlives many submissions: it must end with the grader, and the submissions
+    forked from it (same uid) must not attach to it with ptrace or /proc/PID/mem."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 0
 
 
 def assigned_names(statement: ast.stmt) -> set[str]:
@@ -103,7 +135,8 @@ class Worker:
         self.unfinished_names: set[str] = set()  # left unassigned because a stub raised
         self.skip: set[str] = set()  # statements that hung an earlier load
         self.sweep_namespace = sweep_namespace
-        self.in_exercise_process = False
+        self.role = "submission"  # or "zygote", or "exercise" in a fork
+        self.forked = False
         self.result_bytes = 0
 
     def reply(self, header: dict[str, Any], arrays=()) -> None:
@@ -121,18 +154,54 @@ class Worker:
         while True:
             message = self.reader.receive(math.inf, 1 << 30)
             op = message.header.get("op")
-            if op == "load":
+            if op == "fork_submission" and self.role == "zygote":
+                self.fork_submission_process()
+            elif op == "load" and self.role == "submission":
                 self.result_bytes = int(message.header["result_bytes"])
                 self.skip = set(message.header.get("skip", []))
                 self.reply(self.load(message.header["sources"], message.header["names"]))
-            elif op == "begin" and not self.in_exercise_process:
+            elif op == "begin" and self.role == "submission":
                 self.begin_exercise_process()
-            elif op == "call" and self.in_exercise_process:
+            elif op == "call" and self.role == "exercise":
                 self.call(message.header, message.arrays)
-            elif op == "end" and self.in_exercise_process:
+            elif op in ("end", "end_submission") and self.forked:
                 os._exit(0)
             else:
                 return
+
+    # -- one process per submission (a zygote) and per exercise --------------------------------
+
+    def fork_child(self, role: str) -> int:
+        """Fork; the child takes the role and answers the grader from now on, while this
+        process waits for it. Returns the child's pid here, 0 in the child."""
+        pid = os.fork()
+        if pid == 0:
+            self.role, self.forked = role, True
+        return pid
+
+    def wait_and_clean(self, pid: int, event: str) -> None:
+        """Wait for a child to end, kill what it left, and say how it ended."""
+        _, status = os.waitpid(pid, 0)
+        self.sweep()
+        self.drain_requests()
+        self.reply({"event": event, "status": ended(status)})
+
+    def fork_submission_process(self) -> None:
+        """A zygote (batch grading) imported MXNet once; each submission gets a fresh fork of
+        it, and after the fork ends its files in the private /tmp are removed."""
+        pid = self.fork_child("submission")
+        if pid == 0:
+            self.reply({"event": "ready", "framework": self.backend.FRAMEWORK})
+            return
+        _, status = os.waitpid(pid, 0)
+        self.sweep()
+        if self.sweep_namespace:  # /tmp is ours alone only inside the sandbox
+            for entry in os.listdir("/tmp"):
+                shutil.rmtree(os.path.join("/tmp", entry), ignore_errors=True)
+                with contextlib.suppress(OSError):
+                    os.unlink(os.path.join("/tmp", entry))
+        self.drain_requests()
+        self.reply({"event": "submission_exited", "status": ended(status)})
 
     # -- one process per exercise --------------------------------------------------------------
 
@@ -143,21 +212,11 @@ class Worker:
         only waits. Threads and child processes started by the tests die with it, so they
         cannot reach the next exercise.
         """
-        pid = os.fork()
+        pid = self.fork_child("exercise")
         if pid == 0:
-            self.in_exercise_process = True
             self.reply({"event": "begun"})
             return
-        _, status = os.waitpid(pid, 0)
-        self.sweep()
-        self.drain_requests()
-        code = os.waitstatus_to_exitcode(status)
-        ended = (
-            f"was killed by signal {signal.Signals(-code).name}"
-            if code < 0
-            else f"exited with status {code}"
-        )
-        self.reply({"event": "exercise_exited", "status": ended})
+        self.wait_and_clean(pid, "exercise_exited")
 
     def drain_requests(self) -> None:
         """Drop what the exercise process left unread (it may have died mid-request). The
@@ -174,10 +233,10 @@ class Worker:
 
     def sweep(self) -> None:
         """Kill every other process of our process group and, in a PID namespace of our own
-        (strict isolation), every process but this one and the namespace's init."""
-        me, group = os.getpid(), os.getpgid(0)
+        (strict isolation), every process but this one, its ancestors (a zygote) and init."""
+        spared, group = {1, os.getpid(), *ancestors()}, os.getpgid(0)
         for entry in os.listdir("/proc"):
-            if not entry.isdigit() or int(entry) in (1, me):
+            if not entry.isdigit() or int(entry) in spared:
                 continue
             try:
                 if not self.sweep_namespace and process_group(int(entry)) != group:
@@ -340,14 +399,17 @@ class Worker:
 
 
 def main(argv: list[str]) -> None:
-    """argv ends with: request fd, response fd, and "sweep" (in a PID namespace of its own)
-    or "group" (kill only the exercise's process group)."""
-    request_fd, response_fd, cleanup = int(argv[-3]), int(argv[-2]), argv[-1]
+    """argv ends with: request fd, response fd, "sweep" (in a PID namespace of its own) or
+    "group" (kill only the exercise's process group), and "zygote" or "submission"."""
+    request_fd, response_fd, cleanup, role = int(argv[-4]), int(argv[-3]), argv[-2], argv[-1]
     worker = Worker(request_fd, response_fd, sweep_namespace=cleanup == "sweep")
+    worker.role = role
+    if role == "zygote":
+        die_with_parent_and_refuse_tracing()
     try:
         worker.serve()
     finally:
-        if worker.in_exercise_process:  # a forked copy of MXNet must not run its shutdown
+        if worker.forked:  # a forked copy of MXNet must not run its shutdown
             os._exit(0)
 
 
