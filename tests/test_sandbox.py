@@ -232,3 +232,72 @@ def test_a_statement_that_kills_the_worker_while_loading_is_skipped(tmp_path):
             "when it ran before, so this statement was skipped",
         )
         assert sandbox.restarts == 1 and call(sandbox).status == "returned"
+
+
+# -- a pool: one zygote, a fork per submission (batch grading) ---------------------------------
+
+LEAVES_TRACES = (
+    "import os, subprocess\nfrom pathlib import Path\nfrom mxnet import np\n"
+    "Path('/tmp/answers.txt').write_text('secret')\n"
+    "Path('notes.txt').write_text('mine')\n"
+    "subprocess.Popen(['sleep', '{marker}'], start_new_session=True)\n"
+    "def corr2d(X, K):\n    return X\n"
+)
+LOOKS_AROUND = (
+    "import os\nfrom mxnet import np\n"
+    "def corr2d(X, K):\n"
+    "    seen = len(os.listdir('/tmp')) + len(os.listdir('.'))\n"
+    "    alive = sum(1 for p in os.listdir('/proc') if p.isdigit())\n"
+    "    return np.array([seen, alive])\n"
+)
+
+
+def pooled(pool, folder: Path, text: str, name: str = "student.py") -> Sandbox:
+    for old in folder.glob("*.py"):
+        old.unlink()
+    path = write(folder, name, text)
+    return Sandbox(read_submission(path), ["corr2d"], pool.limits, pool.isolation, pool=pool)
+
+
+@pytest.fixture
+def pool():
+    from grader.sandbox import WorkerPool
+
+    made = WorkerPool(small_config().limits, STRICT)
+    yield made
+    made.close()
+
+
+def test_a_pooled_submission_sees_nothing_the_previous_one_left(pool, tmp_path):
+    marker = f"{time.time_ns() % 10**6 + 1000}.5"
+    with pooled(pool, tmp_path, LEAVES_TRACES.replace("{marker}", marker)) as first:
+        assert first.load().defined == {"corr2d": "student.py, line 7"}
+        assert call(first).status == "returned"
+    zygote = pool.zygote.process.pid
+    assert wait_until(lambda: not any(f"sleep {marker}" in c for c in running_commands()))
+    with pooled(pool, tmp_path, LOOKS_AROUND, "other.py") as second:
+        second.load()
+        seen, alive = call(second).array.tolist()
+    assert seen == 1, "/tmp is empty and the folder holds only other.py"
+    assert alive <= 4, "init, the zygote, the submission and its exercise process"
+    assert pool.zygote.process.pid == zygote, "the same zygote served both"
+
+
+@pytest.mark.parametrize(
+    "attack",
+    [
+        "import os, signal\n    os.kill(os.getppid(), signal.SIGKILL)\n    return X",  # the zygote
+        "while True:\n        pass",
+        "import os\n    os._exit(0)",
+    ],
+)
+def test_a_pooled_submission_that_breaks_things_costs_the_next_one_nothing(pool, tmp_path, attack):
+    hostile = f"def corr2d(X, K):\n    {attack}\n"
+    with pooled(pool, tmp_path, hostile) as first:
+        first.load()
+        call(first, time_limit=1.0)
+        call(first, time_limit=1.0)
+    with pooled(pool, tmp_path, "def corr2d(X, K):\n    return X + 1\n") as second:
+        second.load()
+        result = call(second)
+    assert result.status == "returned" and result.array.tolist() == (X + 1).tolist()
