@@ -81,11 +81,10 @@ def batch_rows(size: int) -> list[str]:
             )
             seconds = time.perf_counter() - started
             reports = list(output.with_name(f"{output.stem}-reports").glob("*.json"))
+            documents = [json.loads(r.read_text()) for r in reports]
             student = sum(
-                t["seconds"]
-                for r in reports
-                for e in json.loads(r.read_text())["exercises"]
-                for t in e["tests"]
+                d["load_seconds"] + sum(t["seconds"] for e in d["exercises"] for t in e["tests"])
+                for d in documents
             )
             overhead = (seconds * jobs - student) / size
             rows.append(
@@ -140,7 +139,7 @@ def main() -> None:
     )
     print(
         f"\nBatch, strict isolation where available, {os.cpu_count()} cores; overhead is wall "
-        f"time x jobs minus the student code's own time, per submission:\n"
+        f"time x jobs minus the student code's own time (loading and tests), per submission:\n"
     )
     print("| class | wall time | submissions per minute | overhead per submission |")
     print("|---|---|---|---|")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,13 +56,17 @@ class ExercisePlan:
     expected: tuple[np.ndarray, ...]
 
 
-def plan_exercises(config: CourseConfig, seed: int, oracle) -> list[ExercisePlan]:
+@functools.lru_cache(maxsize=4)
+def plan_exercises(config: CourseConfig, seed: int) -> tuple[ExercisePlan, ...]:
+    """Every exercise's cases and expected values. The same for every submission graded with
+    this config and seed, so a batch process computes them once (they are never modified)."""
+    oracle = mxnet_backend.MXNetOracle()
     plans = []
     for exercise in config.exercises:
         cases = cases_for(exercise.name, exercise.public_cases, exercise.hidden_cases, seed, oracle)
         expected = tuple(EXERCISES[exercise.name].expected(case, oracle) for case in cases)
         plans.append(ExercisePlan(exercise, tuple(cases), expected))
-    return plans
+    return tuple(plans)
 
 
 def grade_exercise(
@@ -220,10 +225,11 @@ def grade_submission(
     )
     try:
         # The worker imports MXNet in its own process meanwhile; these overlap.
-        oracle = mxnet_backend.MXNetOracle()
+        plans = plan_exercises(config, seed)
         devices = plan_devices(config, device, mxnet_backend.gpu_count())
-        plans = plan_exercises(config, seed, oracle)
+        loading = time.monotonic()
         loaded = sandbox.load() if sandbox else LoadResult({}, (), 0, (), "")
+        load_seconds = time.monotonic() - loading
         results = [
             grade_exercise(plan, devices, sandbox, loaded, broken_rules.get(plan.config.name))
             for plan in plans
@@ -242,4 +248,5 @@ def grade_submission(
         isolation=confinement.mode,
         framework=mxnet_backend.FRAMEWORK,
         seconds=time.monotonic() - started,
+        load_seconds=load_seconds,
     )

@@ -50,6 +50,7 @@ class Report:
     isolation: str
     framework: str
     seconds: float = 0.0
+    load_seconds: float = 0.0  # running the submission's top-level code, restarts included
 
     @property
     def score(self) -> float:
@@ -71,6 +72,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "framework": report.framework,
         "notes": list(report.notes),
         "seconds": round(report.seconds, 3),
+        "load_seconds": round(report.load_seconds, 3),
         "exercises": [
             {
                 "name": exercise.name,
