@@ -40,6 +40,9 @@ from grader.isolation import (
 from grader.submission import Submission
 
 BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from grader.worker import main; main(sys.argv)"
+# What a zygote says when its submission process has died (possibly after the grader's next
+# request was already on its way).
+SUBMISSION_GONE = ("submission_exited", "no_submission")
 CONTROL_SECONDS = 10  # starting or ending an exercise's process takes milliseconds
 FAILED_CALL_KINDS = ("missing", "interface", "not_implemented", "exception", "too_large")
 
@@ -238,7 +241,7 @@ class PooledWorker:
         except protocol.ProtocolError:
             self.alive = self.healthy = False
             raise
-        if message.header.get("event") == "submission_exited":
+        if message.header.get("event") in SUBMISSION_GONE:
             self.alive = False
             self.status = str(message.header.get("status", "stopped"))[:100]
             raise protocol.ChannelClosed("the submission's process ended")
@@ -303,6 +306,8 @@ class WorkerPool:
                 )
                 self.zygote.request({}, [], deadline, 1 << 20)  # it has imported MXNet
             reply = self.zygote.request({"op": "fork_submission"}, [], deadline, 1 << 20)
+            while reply.header.get("event") in SUBMISSION_GONE:  # late news of the last one
+                reply = self.zygote.request({}, [], deadline, 1 << 20)
             if reply.header.get("event") != "ready":
                 raise protocol.ProtocolError("the zygote did not fork a submission process")
         except (protocol.ProtocolError, protocol.DeadlineExceeded):

@@ -166,6 +166,9 @@ class Worker:
                 self.call(message.header, message.arrays)
             elif op in ("end", "end_submission") and self.forked:
                 os._exit(0)
+            elif self.role == "zygote":
+                # Meant for a submission process that has died since: say so, stay up.
+                self.reply({"event": "no_submission"})
             else:
                 return
 

@@ -301,3 +301,21 @@ def test_a_pooled_submission_that_breaks_things_costs_the_next_one_nothing(pool,
         second.load()
         result = call(second)
     assert result.status == "returned" and result.array.tolist() == (X + 1).tolist()
+
+
+def test_a_zygote_answers_requests_for_a_dead_submission_and_stays_up(pool):
+    """Such a request is a race: the grader sent it before hearing the submission had died."""
+    from grader.sandbox import WorkerProcess
+
+    zygote = WorkerProcess(
+        pool.workdir, pool.log_path, pool.isolation, pool.resource_limits, pool.uid, role="zygote"
+    )
+    try:
+        deadline = time.monotonic() + 60
+        zygote.request({}, [], deadline, 1 << 20)
+        late = zygote.request({"op": "call", "exercise": "corr2d"}, [X], deadline, 1 << 20)
+        assert late.header == {"event": "no_submission", "arrays": []}
+        fork = zygote.request({"op": "fork_submission"}, [], deadline, 1 << 20)
+        assert fork.header["event"] == "ready"
+    finally:
+        zygote.stop()
