@@ -150,6 +150,7 @@ class Worker:
     def serve(self) -> None:
         self.backend.context("cpu")  # imports MXNet once, before any student code
         sys.path.append(os.getcwd())  # after the real packages: a student's numpy.py shadows none
+        self.tmp_at_start = set(os.listdir("/tmp")) if self.sweep_namespace else set()
         self.reply({"event": "ready", "framework": self.backend.FRAMEWORK})
         while True:
             message = self.reader.receive(math.inf, 1 << 30)
@@ -199,7 +200,7 @@ class Worker:
         _, status = os.waitpid(pid, 0)
         self.sweep()
         if self.sweep_namespace:  # /tmp is ours alone only inside the sandbox
-            for entry in os.listdir("/tmp"):
+            for entry in set(os.listdir("/tmp")) - self.tmp_at_start:  # spare bind mounts
                 shutil.rmtree(os.path.join("/tmp", entry), ignore_errors=True)
                 with contextlib.suppress(OSError):
                     os.unlink(os.path.join("/tmp", entry))
