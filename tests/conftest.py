@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from grader.cases import EXERCISES as CATALOGUE
 from grader.cases import public_case_counts
 from grader.config import CourseConfig, load_config, parse_config
 from grader.grading import grade
@@ -16,18 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
 EXERCISES = ROOT / "exercises"
 CROSS_IMPORT = "from conv_layer import corr2d\n"
-ALL_NAMES = frozenset(
-    {
-        "corr2d",
-        "Conv2D",
-        "learn_kernel",
-        "comp_conv2d",
-        "conv_output_shape",
-        "corr2d_multi_in",
-        "corr2d_multi_in_out",
-        "corr2d_multi_in_out_1x1",
-    }
-)
+EXERCISE_NAMES = list(CATALOGUE)  # in the course config's order too
+ALL_NAMES = frozenset(CATALOGUE)
 
 
 def solution_text() -> str:

@@ -13,6 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from conftest import (
+    EXERCISE_NAMES,
     EXERCISES,
     SOLUTIONS,
     small_config_file,
@@ -20,17 +21,6 @@ from conftest import (
     with_change,
     write,
 )
-
-NAMES = [
-    "corr2d",
-    "Conv2D",
-    "learn_kernel",
-    "comp_conv2d",
-    "conv_output_shape",
-    "corr2d_multi_in",
-    "corr2d_multi_in_out",
-    "corr2d_multi_in_out_1x1",
-]
 
 
 def make_class(folder: Path) -> dict[str, float]:
@@ -111,7 +101,7 @@ def test_every_submission_gets_a_row_and_a_report(graded_class):
     root, expected, done = graded_class
     rows = {row["id"]: row for row in gradebook(root / "grades.csv")}
     assert sorted(rows) == sorted(p.name for p in (root / "class").iterdir())
-    assert list(next(iter(rows.values()))) == ["id", "total", "max", *NAMES, "status"]
+    assert list(next(iter(rows.values()))) == ["id", "total", "max", *EXERCISE_NAMES, "status"]
     for name, total in expected.items():
         assert float(rows[name]["total"]) == total, (name, rows[name])
     assert 0 < float(rows["bob.py"]["total"]) < 100 and float(rows["bob.py"]["Conv2D"]) < 10
@@ -124,7 +114,7 @@ def test_every_submission_gets_a_row_and_a_report(graded_class):
     for name in rows:
         report = json.loads((root / "grades-reports" / f"{name}.json").read_text())
         assert report["submission"] == name and float(rows[name]["total"]) == report["score"]
-        assert [e["name"] for e in report["exercises"]] == NAMES
+        assert [e["name"] for e in report["exercises"]] == EXERCISE_NAMES
 
 
 def test_without_a_terminal_progress_is_a_line_per_submission(graded_class):

@@ -6,6 +6,7 @@ import shutil
 import nbformat
 import pytest
 from conftest import (
+    ALL_NAMES,
     EXERCISES,
     SOLUTIONS,
     full_marks,
@@ -20,16 +21,6 @@ from conftest import (
 from grader.exports import render_json
 from grader.grading import DevicePlan, plan_devices
 
-ALL = {
-    "corr2d",
-    "Conv2D",
-    "learn_kernel",
-    "comp_conv2d",
-    "conv_output_shape",
-    "corr2d_multi_in",
-    "corr2d_multi_in_out",
-    "corr2d_multi_in_out_1x1",
-}
 BUILT_ON_CORR2D = {"corr2d", "Conv2D", "corr2d_multi_in", "corr2d_multi_in_out"}
 
 # One realistic bug each: (id, exercises that must lose points, old snippet, new snippet).
@@ -121,7 +112,7 @@ def solution_report(tmp_path_factory):
 
 def test_the_solutions_score_full_marks(solution_report):
     assert solution_report.score == solution_report.max_score == 100
-    assert full_marks(solution_report) == ALL
+    assert full_marks(solution_report) == ALL_NAMES
     assert all(t.status == "passed" for e in solution_report.exercises for t in e.tests)
     hidden = [t for e in solution_report.exercises for t in e.tests if t.visibility == "hidden"]
     assert len(hidden) >= 60
@@ -139,7 +130,7 @@ def test_the_generated_stubs_score_zero_saying_not_implemented():
 def test_a_realistic_bug_costs_points_only_where_it_belongs(tmp_path, bug, losers, old, new):
     path = write(tmp_path, f"{bug}.py", with_change(solution_text(), old, new))
     report = grade_on_cpu(path, small_config(hidden_cases=3))
-    assert full_marks(report) == ALL - losers, scores(report)
+    assert full_marks(report) == ALL_NAMES - losers, scores(report)
     for exercise in report.exercises:
         if exercise.name in losers:
             failing = [t for t in exercise.tests if t.status != "passed"]
@@ -185,7 +176,7 @@ def test_a_notebook_submission_is_graded_like_a_python_file(tmp_path):
     path = tmp_path / "work.ipynb"
     nbformat.write(notebook, path)
     report = grade_on_cpu(path, small_config())
-    assert full_marks(report) == ALL
+    assert full_marks(report) == ALL_NAMES
     assert any("work.ipynb, cell 4, line 1: RuntimeError: a broken cell" in n for n in report.notes)
 
 
@@ -213,7 +204,7 @@ def test_in_a_folder_a_later_finished_definition_wins_with_a_note(tmp_path):
     write(tmp_path, "a_first.py", solution_text())
     write(tmp_path, "b_second.py", "from mxnet import np\ndef corr2d(X, K):\n    return X\n")
     report = grade_on_cpu(tmp_path, small_config())
-    assert full_marks(report) == ALL - BUILT_ON_CORR2D
+    assert full_marks(report) == ALL_NAMES - BUILT_ON_CORR2D
     assert any("grading the one at b_second.py, line 2" in n for n in report.notes)
 
 
@@ -230,7 +221,7 @@ BROKEN = [
 def test_broken_submissions_give_a_complete_report_with_a_reason(tmp_path, name, content, words):
     report = grade_on_cpu(write(tmp_path, name, content), small_config())
     assert report.score == 0 and report.max_score == 100
-    assert {e.name for e in report.exercises} == ALL
+    assert {e.name for e in report.exercises} == ALL_NAMES
     assert all(e.defined_at is None for e in report.exercises)
     assert all("is not defined" in t.message for e in report.exercises for t in e.tests)
     if words:
@@ -240,7 +231,7 @@ def test_broken_submissions_give_a_complete_report_with_a_reason(tmp_path, name,
 def test_code_after_a_failing_import_is_still_graded(tmp_path):
     text = "import tensorflow_for_grading_xyz\n" + solution_text()
     report = grade_on_cpu(write(tmp_path, "imports.py", text), small_config())
-    assert full_marks(report) == ALL
+    assert full_marks(report) == ALL_NAMES
     assert any("No module named 'tensorflow_for_grading_xyz'" in n for n in report.notes)
 
 
@@ -249,7 +240,7 @@ def test_missing_names_score_zero_and_the_rest_is_graded(tmp_path):
     report = grade_on_cpu(write(tmp_path, "partial.py", text), small_config())
     assert full_marks(report) == {"corr2d"}
     missing = {e.name for e in report.exercises if e.defined_at is None}
-    assert missing == ALL - {"corr2d"}
+    assert missing == ALL_NAMES - {"corr2d"}
 
 
 def test_an_endless_loop_in_one_exercise_times_out_only_that_exercise(tmp_path):
@@ -264,14 +255,14 @@ def test_an_endless_loop_in_one_exercise_times_out_only_that_exercise(tmp_path):
     assert [t.status for t in exercise.tests] == ["timeout"] * len(exercise.tests)
     assert "did not finish within 3 s" in exercise.tests[0].message
     assert "not run: public-1 timed out" in exercise.tests[1].message
-    assert full_marks(report) == ALL - {"corr2d_multi_in_out_1x1"}
+    assert full_marks(report) == ALL_NAMES - {"corr2d_multi_in_out_1x1"}
     assert any("loop.py, line" in n and "this statement was skipped" in n for n in report.notes)
 
 
 def test_an_endless_loop_at_top_level_is_skipped_and_the_rest_graded(tmp_path):
     text = solution_text() + "\nwhile True:\n    pass\n"
     report = grade_on_cpu(write(tmp_path, "hang.py", text), small_config(load_seconds=3))
-    assert full_marks(report) == ALL
+    assert full_marks(report) == ALL_NAMES
     line = len(solution_text().splitlines()) + 2
     assert any(f"hang.py, line {line}: not run" in n for n in report.notes)
 
