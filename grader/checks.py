@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from grader import diagnosis
 from grader import mxnet_backend as backend
 from grader.cases import Case, Exercise
 from grader.config import Tolerance
@@ -77,7 +78,8 @@ def judge(
     """The verdict for one test of one case on one device."""
     failed_call = judge_call(exercise, result)
     if failed_call is not None:
-        return failed_call
+        cause = likely_error_cause(exercise, case, result)
+        return with_cause(failed_call, cause)
     notes = []
     got = result.array
     if got is None:
@@ -102,8 +104,48 @@ def judge(
         verdict = judge_values(exercise, case, expected, got, tolerance)
     if verdict.status == "passed":
         verdict = judge_inputs_unchanged(case, result) or verdict
+    else:
+        verdict = with_cause(verdict, likely_cause(exercise, case, expected, got))
     message = "\n".join([verdict.message, *notes]).strip()
     return Verdict(verdict.status, message)
+
+
+def with_cause(verdict: Verdict, cause: str | None) -> Verdict:
+    if not cause:
+        return verdict
+    return Verdict(verdict.status, f"{verdict.message}\nlikely cause: {cause}")
+
+
+def likely_cause(
+    exercise: Exercise, case: Case, expected: np.ndarray, got: np.ndarray
+) -> str | None:
+    """A diagnosis of a wrong answer; a hypothesis that cannot be tested is no diagnosis."""
+    try:
+        if exercise.result == "shape":
+            return diagnosis.diagnose_shape(case, expected, got.reshape(-1))
+        if exercise.result == "kernel":
+            return diagnosis.diagnose_kernel(case, got)
+        return diagnosis.diagnose_array(exercise.name, case, expected, got)
+    except (ValueError, TypeError, IndexError, FloatingPointError):
+        return None
+
+
+def likely_error_cause(exercise: Exercise, case: Case, result: SandboxResult) -> str | None:
+    """For an exception: a reshape that only fits when the channel counts are equal."""
+    X, K = case.inputs.get("X"), case.inputs.get("K")
+    if (
+        result.status == "raised"
+        and exercise.name == "corr2d_multi_in_out_1x1"
+        and X is not None
+        and K is not None
+        and X.shape[0] != K.shape[0]
+        and "shape" in result.message.lower()
+    ):
+        return (
+            "a reshape uses c_i where it needs c_o (or the reverse), which works only when "
+            "both are equal: X is (c_i, h * w), K is (c_o, c_i), the result (c_o, h, w)"
+        )
+    return None
 
 
 def judge_call(exercise: Exercise, result: SandboxResult) -> Verdict | None:

@@ -97,6 +97,25 @@ BUGS = [
     ),
 ]
 
+# The diagnosis each bug must get, in the message of at least one test it fails.
+DIAGNOSES = {
+    "flipped-kernel": "the kernel is flipped",
+    "shape-off-by-one": "your output has n_h - k_h rows",
+    "transposed-output": "your output is transposed",
+    "integer-truncation": "the integer dtype int32",
+    "bias-missing": "the bias is missing",
+    "weight-wrong-shape": "weight has shape (1, 1,",
+    "loss-rising": "the loss rose",
+    "learning-rate-ignored": ("learning rate you are given", "use the lr argument"),
+    "batch-dims-kept": "the batch and channel dimensions are still there",
+    "stride-ignored": "the stride is ignored",
+    "padding-once": "padding is counted once",
+    "ceil-not-floor": "the division rounds up",
+    "channels-averaged": "the input channels are averaged",
+    "wrong-stack-axis": "stack them on axis 0",
+    "reshape-right-only-if-square": "works only when both are equal",
+}
+
 HARD_CODED = """
 def conv_output_shape(input_shape, kernel_size, padding=(0, 0), strides=(1, 1)):
     answers = {((3, 3), (1, 1), (1, 1)): (8, 8), ((3, 3), (1, 1), (2, 2)): (4, 4),
@@ -118,6 +137,10 @@ def test_the_solutions_score_full_marks(solution_report):
     assert len(hidden) >= 60
 
 
+def test_a_correct_submission_gets_no_diagnosis(solution_report):
+    assert not any("likely cause" in t.message for e in solution_report.exercises for t in e.tests)
+
+
 def test_the_generated_stubs_score_zero_saying_not_implemented():
     report = grade_on_cpu(EXERCISES)
     assert report.score == 0 and report.max_score == 100
@@ -131,10 +154,14 @@ def test_a_realistic_bug_costs_points_only_where_it_belongs(tmp_path, bug, loser
     path = write(tmp_path, f"{bug}.py", with_change(solution_text(), old, new))
     report = grade_on_cpu(path, small_config(hidden_cases=3))
     assert full_marks(report) == ALL_NAMES - losers, scores(report)
+    messages = []
     for exercise in report.exercises:
         if exercise.name in losers:
             failing = [t for t in exercise.tests if t.status != "passed"]
             assert failing and all(t.message for t in failing)
+            messages += [t.message for t in failing]
+    phrases = DIAGNOSES[bug] if isinstance(DIAGNOSES[bug], tuple) else (DIAGNOSES[bug],)
+    assert any(p in m for p in phrases for m in messages), messages[:3]
 
 
 def test_a_bug_in_corr2d_is_pointed_out_in_the_exercises_built_on_it(tmp_path):
