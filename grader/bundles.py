@@ -17,9 +17,9 @@ import yaml
 
 from grader import stubs
 from grader.config import CourseConfig
+from grader.isolation import GRADER_PACKAGE
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-GRADER_PACKAGE = Path(__file__).resolve().parent
+PROJECT_ROOT = GRADER_PACKAGE.parent  # solutions/, requirements.txt
 SKIPPED = shutil.ignore_patterns("__pycache__", "*.pyc")
 READ_ONLY_KEYS = ("seed",)  # what a student's copy of the config leaves out
 

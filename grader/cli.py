@@ -31,7 +31,6 @@ from grader.render import render_check, render_markdown, render_table
 from grader.report import Report
 from grader.submission import SubmissionNotFound
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 USAGE_ERROR = 2
 FAILED_THRESHOLD = 1
 
@@ -142,8 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
     exercises = commands.add_parser(
         "exercises", help="generate exercises/ (.py and .ipynb) from solutions/"
     )
-    exercises.add_argument("--solutions", type=Path, default=PROJECT_ROOT / "solutions")
-    exercises.add_argument("--exercises", type=Path, default=PROJECT_ROOT / "exercises")
+    exercises.add_argument("--solutions", type=Path, default=bundles.PROJECT_ROOT / "solutions")
+    exercises.add_argument("--exercises", type=Path, default=bundles.PROJECT_ROOT / "exercises")
     exercises.add_argument(
         "--check", action="store_true", help="only report exercise files that differ; exit 1 if any"
     )

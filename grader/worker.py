@@ -184,28 +184,25 @@ class Worker:
         return pid
 
     def wait_and_clean(self, pid: int, event: str) -> None:
-        """Wait for a child to end, kill what it left, and say how it ended."""
+        """Wait for a child to end, kill what it left, and say how it ended. A zygote also
+        empties the sandbox's private /tmp for the next submission (sparing bind mounts)."""
         _, status = os.waitpid(pid, 0)
         self.sweep()
-        self.drain_requests()
-        self.reply({"event": event, "status": ended(status)})
-
-    def fork_submission_process(self) -> None:
-        """A zygote (batch grading) imported MXNet once; each submission gets a fresh fork of
-        it, and after the fork ends its files in the private /tmp are removed."""
-        pid = self.fork_child("submission")
-        if pid == 0:
-            self.reply({"event": "ready", "framework": self.backend.FRAMEWORK})
-            return
-        _, status = os.waitpid(pid, 0)
-        self.sweep()
-        if self.sweep_namespace:  # /tmp is ours alone only inside the sandbox
-            for entry in set(os.listdir("/tmp")) - self.tmp_at_start:  # spare bind mounts
+        if self.role == "zygote" and self.sweep_namespace:
+            for entry in set(os.listdir("/tmp")) - self.tmp_at_start:
                 shutil.rmtree(os.path.join("/tmp", entry), ignore_errors=True)
                 with contextlib.suppress(OSError):
                     os.unlink(os.path.join("/tmp", entry))
         self.drain_requests()
-        self.reply({"event": "submission_exited", "status": ended(status)})
+        self.reply({"event": event, "status": ended(status)})
+
+    def fork_submission_process(self) -> None:
+        """A zygote (batch grading) imported MXNet once; each submission gets a fresh fork."""
+        pid = self.fork_child("submission")
+        if pid == 0:
+            self.reply({"event": "ready", "framework": self.backend.FRAMEWORK})
+            return
+        self.wait_and_clean(pid, "submission_exited")
 
     # -- one process per exercise --------------------------------------------------------------
 

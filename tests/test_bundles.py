@@ -12,7 +12,7 @@ import pytest
 import yaml
 from conftest import ROOT, SOLUTIONS, course_config, solution_text, with_change, write
 
-from grader import bundles, stubs
+from grader import stubs
 
 SEED = str(course_config().seed)
 
@@ -196,8 +196,3 @@ def test_run_autograder_writes_gradescope_results(tmp_path):
     assert all(
         t["status"] == "passed" for t in results["tests"] if not t["name"].startswith("Conv2D:")
     )
-
-
-def test_the_student_makefile_and_readme_name_the_check_command():
-    assert "python -m grader check exercises" in bundles.STUDENT_MAKEFILE
-    assert 'check("corr2d")' in bundles.STUDENT_README

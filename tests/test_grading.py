@@ -19,7 +19,7 @@ from conftest import (
 )
 
 from grader.exports import render_json
-from grader.grading import DevicePlan, plan_devices
+from grader.grading import DevicePlan, grade, plan_devices
 
 BUILT_ON_CORR2D = {"corr2d", "Conv2D", "corr2d_multi_in", "corr2d_multi_in_out"}
 
@@ -340,9 +340,7 @@ def test_required_gpu_tests_count_and_fail_without_a_gpu(course):
 
 
 def test_skipped_gpu_tests_appear_with_zero_weight(tmp_path):
-    report = __import__("grader.grading", fromlist=["grade"]).grade(
-        SOLUTIONS, small_config(), device="all"
-    )
+    report = grade(SOLUTIONS, small_config(), device="all", isolation="strict")
     skipped = [t for e in report.exercises for t in e.tests if t.status == "skipped"]
     if not skipped:
         pytest.skip("this machine has a GPU")

@@ -1,7 +1,6 @@
 import json
 import math
 import os
-import struct
 import threading
 import time
 
@@ -117,4 +116,3 @@ def test_a_large_message_arrives_whole_through_a_small_pipe(pipe):
 def test_nan_cannot_be_smuggled_into_a_header():
     with pytest.raises(ValueError):
         protocol.encode({"score": math.nan})
-    assert struct.calcsize(">4sI") == protocol.PREFIX.size

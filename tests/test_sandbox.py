@@ -171,11 +171,13 @@ def test_without_restarts_left_a_hanging_load_fails_and_says_where(tmp_path):
 
 @pytest.mark.parametrize("isolation", [STRICT, Isolation("basic")], ids=["strict", "basic"])
 def test_processes_the_student_started_die_with_the_worker(tmp_path, isolation):
+    """In strict isolation even a process that left the process group (setsid) dies: the PID
+    namespace ends with the worker. Basic isolation kills the process group only."""
     marker = f"{time.time_ns() % 10**6 + 1000}.25"  # `sleep 1234.25`: ours and no one else's
     text = (
         "import subprocess\nfrom mxnet import np\n"
         "def corr2d(X, K):\n"
-        f"    subprocess.Popen(['sleep', '{marker}'])\n"
+        f"    subprocess.Popen(['sleep', '{marker}'], start_new_session={isolation.strict})\n"
         "    return X\n"
     )
     sandbox = open_sandbox(tmp_path, text, isolation=isolation)
