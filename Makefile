@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 SUBMISSION ?= exercises
 JOBS ?= 2
 
-.PHONY: setup test grade check exercises release gradescope lint bench clean
+.PHONY: setup test grade check exercises release gradescope lint bench screenshots clean
 
 setup: $(VENV)/.installed
 
@@ -39,6 +39,10 @@ lint: setup
 
 bench: setup
 	$(PY) bench/run.py
+
+# The README's pictures, taken by the browser tests.
+screenshots: setup
+	GRADER_SCREENSHOTS=docs $(PY) -m pytest -q tests/test_browser.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -1,11 +1,11 @@
 """Grade a class: every entry of a folder is one submission, every submission gets a row.
 
-Each finished submission's report is written at once (atomically) to the reports folder, and
-the gradebook CSV is rewritten from all finished rows after each one, so an interruption loses
-nothing already graded; `resume` skips the submissions whose report is there. Submissions run
+Each finished submission's report (JSON and HTML) is written at once (atomically) to the
+reports folder, and the gradebook CSV is rewritten from all finished rows after each one, so an
+interruption loses nothing already graded; `resume` skips the submissions whose report is
+there. At the end, index.html in the reports folder gives the class overview. Submissions run
 in parallel on a local process pool (each pool process imports MXNet once), or on a Dask
-cluster when a scheduler address is given.
-"""
+cluster when a scheduler address is given."""
 
 from __future__ import annotations
 
@@ -24,10 +24,14 @@ from pathlib import Path
 
 from grader.config import CourseConfig
 from grader.exports import render_json
+from grader.html_report import render_html, render_overview
 from grader.isolation import choose_isolation
+from grader.report import report_from_dict
 from grader.sandbox import WorkerPool
 
 REPORT_SUFFIX = ".json"
+PAGE_SUFFIX = ".html"
+OVERVIEW = "index.html"
 
 
 @dataclass(frozen=True)
@@ -116,20 +120,39 @@ def grade_entry(
             path.name, config, f"{type(error).__name__}: {error}", time.monotonic() - started
         )
     text = render_json(report)
-    write_atomically(reports / f"{path.name}{REPORT_SUFFIX}", text)
+    write_atomically(reports / f"{path.name}{PAGE_SUFFIX}", render_html(report))
+    write_atomically(reports / f"{path.name}{REPORT_SUFFIX}", text)  # last: it marks done
     return row_from_report(json.loads(text))
+
+
+def finished_reports(reports: Path) -> dict[str, dict]:
+    """The JSON reports already written, by submission id; a damaged one is left out (and so
+    graded again on resume)."""
+    documents = {}
+    for path in reports.glob(f"*{REPORT_SUFFIX}"):
+        try:
+            document = json.loads(path.read_text())
+            row_from_report(document)
+            report_from_dict(document)
+        except (ValueError, KeyError, TypeError):
+            continue
+        documents[document["submission"]] = document
+    return documents
 
 
 def finished_rows(reports: Path) -> dict[str, BatchRow]:
     """Rows of the submissions whose reports are already written (for resume)."""
-    rows = {}
-    for path in reports.glob(f"*{REPORT_SUFFIX}"):
-        try:
-            row = row_from_report(json.loads(path.read_text()))
-        except (ValueError, KeyError):
-            continue  # a damaged report is graded again
-        rows[row.id] = row
-    return rows
+    return {id: row_from_report(d) for id, d in finished_reports(reports).items()}
+
+
+def write_overview(rows: list[BatchRow], reports: Path, config: CourseConfig) -> Path:
+    """The class page, from the gradebook rows and the reports on disk (resumed ones too)."""
+    ids = {row.id for row in rows}
+    graded = [report_from_dict(d) for id, d in finished_reports(reports).items() if id in ids]
+    maxima = {e.name: e.points for e in config.exercises}
+    path = reports / OVERVIEW
+    write_atomically(path, render_overview(rows, graded, maxima))
+    return path
 
 
 def gradebook_csv(rows: list[BatchRow], config: CourseConfig) -> str:
@@ -245,4 +268,6 @@ def run_batch(
         write_atomically(output, gradebook_csv(list(rows.values()), config))
         if on_row:
             on_row(row)
-    return sorted(rows.values(), key=lambda r: r.id)
+    finished = sorted(rows.values(), key=lambda r: r.id)
+    write_overview(finished, reports, config)
+    return finished

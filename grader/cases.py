@@ -44,7 +44,7 @@ class Oracle(Protocol):
 class Case:
     exercise: str
     name: str  # "public-1", "hidden-4"
-    visibility: str  # "visible" or "hidden"
+    visibility: str  # "visible", "hidden", or "example" (shown in full, never scored)
     description: str  # safe to show for hidden cases: sizes and kinds, never values
     inputs: dict[str, np.ndarray]
     params: dict[str, Any] = field(default_factory=dict)
@@ -52,7 +52,7 @@ class Case:
 
     @property
     def public(self) -> bool:
-        return self.visibility == "visible"
+        return self.visibility != "hidden"
 
 
 @dataclass(frozen=True)

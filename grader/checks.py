@@ -16,15 +16,18 @@ from grader import diagnosis
 from grader import mxnet_backend as backend
 from grader.cases import Case, Exercise
 from grader.config import Tolerance
+from grader.report import Comparison
 from grader.sandbox import SandboxResult
 
 NOT_IMPLEMENTED = "is not implemented yet"
+MAX_COMPARED_VALUES = 400  # per array, for the heatmaps of public cases
 
 
 @dataclass(frozen=True)
 class Verdict:
     status: str  # passed, failed, error or timeout
     message: str
+    diagnosis: str = ""  # the likely mistake, also the message's last line
 
 
 def show(array: np.ndarray, label: str = "") -> str:
@@ -53,7 +56,8 @@ def describe(case: Case) -> str:
     parts += [
         f"{name} = {tuple(v) if isinstance(v, list) else v}" for name, v in case.params.items()
     ]
-    return f"public case: {case.description}\n" + textwrap.indent("\n".join(parts), "  ")
+    what = "public case" if case.visibility == "visible" else "small example"
+    return f"{what}: {case.description}\n" + textwrap.indent("\n".join(parts), "  ")
 
 
 def friendly_type(type_name: str) -> str:
@@ -78,8 +82,9 @@ def judge(
     """The verdict for one test of one case on one device."""
     failed_call = judge_call(exercise, result)
     if failed_call is not None:
-        cause = likely_error_cause(exercise, case, result)
-        return with_cause(failed_call, cause)
+        if result.status == "raised":  # the input that made it raise
+            failed_call = Verdict(failed_call.status, f"{describe(case)}\n{failed_call.message}")
+        return with_cause(failed_call, likely_error_cause(exercise, case, result))
     notes = []
     got = result.array
     if got is None:
@@ -97,7 +102,7 @@ def judge(
     if exercise.result != "shape" and device != "cpu":
         wrong_device = judge_device(result, device)
         if wrong_device:
-            return Verdict("failed", wrong_device)
+            return Verdict("failed", wrong_device, wrong_device)
     if exercise.result == "shape":
         verdict = judge_shape_tuple(case, expected, got)
     else:
@@ -107,13 +112,13 @@ def judge(
     else:
         verdict = with_cause(verdict, likely_cause(exercise, case, expected, got))
     message = "\n".join([verdict.message, *notes]).strip()
-    return Verdict(verdict.status, message)
+    return Verdict(verdict.status, message, verdict.diagnosis)
 
 
 def with_cause(verdict: Verdict, cause: str | None) -> Verdict:
     if not cause:
         return verdict
-    return Verdict(verdict.status, f"{verdict.message}\nlikely cause: {cause}")
+    return Verdict(verdict.status, f"{verdict.message}\nlikely cause: {cause}", cause)
 
 
 def likely_cause(
@@ -245,9 +250,17 @@ def judge_inputs_unchanged(case: Case, result: SandboxResult) -> Verdict | None:
     for name, before in case.inputs.items():
         after = result.inputs_after.get(name)
         if after is None or after.shape != before.shape or not np.array_equal(after, before):
-            return Verdict(
-                "failed",
-                f"{describe(case)}\nthe result is right, but the function "
-                f"changed its input {name} in place",
-            )
+            mutated = f"the result is right, but the function changed its input {name} in place"
+            return Verdict("failed", f"{describe(case)}\n{mutated}", mutated)
     return None
+
+
+def comparison(
+    exercise: Exercise, case: Case, expected: np.ndarray, result: SandboxResult
+) -> Comparison | None:
+    """Expected and received arrays for heatmaps: public inputs and small 2-D or 3-D results."""
+    got = result.array
+    if not case.public or exercise.result != "array" or got is None:
+        return None
+    small = all(a.ndim in (2, 3) and 0 < a.size <= MAX_COMPARED_VALUES for a in (expected, got))
+    return Comparison.of(expected, got) if small else None

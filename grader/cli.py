@@ -26,6 +26,7 @@ from grader.config import (
 )
 from grader.exports import gradescope_results, render_json, render_junit
 from grader.grading import DEVICE_CHOICES, grade
+from grader.html_report import render_html
 from grader.isolation import IsolationUnavailable, choose_isolation
 from grader.render import render_check, render_markdown, render_table
 from grader.report import Report
@@ -44,6 +45,7 @@ RENDERERS = {
     "json": lambda report, config: render_json(report),
     "junit": lambda report, config: render_junit(report),
     "markdown": lambda report, config: render_markdown(report),
+    "html": lambda report, config: render_html(report),
     "gradescope": render_gradescope,
 }
 
@@ -103,7 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument(
         "--reports",
         type=Path,
-        help="one JSON report per submission (default: OUTPUT's name + -reports)",
+        help="one JSON and one HTML report per submission, and index.html, the class "
+        "overview (default: OUTPUT's name + -reports)",
     )
     batch.add_argument(
         "--jobs",
@@ -218,7 +221,7 @@ def run_batch(args: argparse.Namespace) -> int:
     problems = sum(row.status != "ok" for row in rows)
     print(
         f"{len(rows)} submissions in {args.output} ({problems} not graded as code), "
-        f"reports in {reports}/",
+        f"reports in {reports}/, class overview in {reports / batch.OVERVIEW}",
         file=sys.stderr,
     )
     return 0

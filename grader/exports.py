@@ -10,6 +10,7 @@ import re
 import xml.etree.ElementTree as ElementTree
 from typing import Any
 
+from grader.render import example_text
 from grader.report import Report, report_to_dict
 
 NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -83,8 +84,11 @@ def gradescope_results(report: Report, hidden_visibility: str = "after_published
     tests: list[dict[str, Any]] = []
     for number, exercise in enumerate(report.exercises, start=1):
         counted = [t for t in exercise.tests if t.status != "skipped"]
+        first_problem = next((t for t in counted if t.status != "passed"), None)
         for index, test in enumerate(counted, start=1):
             output = test.message + (f"\n\nprinted:\n{test.output}" if test.output else "")
+            if test is first_problem and exercise.example:
+                output += "\n\n" + example_text(exercise)
             tests.append(
                 {
                     "name": f"{exercise.name}: {test.name}",

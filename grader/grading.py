@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import functools
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from grader import mxnet_backend
 from grader.cases import EXERCISES, Case, cases_for
-from grader.checks import NOT_IMPLEMENTED, judge
+from grader.checks import NOT_IMPLEMENTED, comparison, judge
 from grader.config import CourseConfig, ExerciseConfig
+from grader.examples import (
+    SECONDS_PER_TRY,
+    Fingerprint,
+    example_cases,
+    fingerprint,
+    size,
+    smallest_failing_example,
+)
 from grader.isolation import choose_isolation
 from grader.policy import Violation, violations
 from grader.report import PRINTED_WHILE_LOADING, ExerciseResult, Report, TestResult
@@ -54,6 +62,8 @@ class ExercisePlan:
     config: ExerciseConfig
     cases: tuple[Case, ...]
     expected: tuple[np.ndarray, ...]
+    examples: tuple[Case, ...] = ()  # small inputs that may be shown, smallest first
+    examples_expected: tuple[np.ndarray, ...] = ()
 
 
 @functools.lru_cache(maxsize=4)
@@ -64,8 +74,17 @@ def plan_exercises(config: CourseConfig, seed: int) -> tuple[ExercisePlan, ...]:
     plans = []
     for exercise in config.exercises:
         cases = cases_for(exercise.name, exercise.public_cases, exercise.hidden_cases, seed, oracle)
-        expected = tuple(EXERCISES[exercise.name].expected(case, oracle) for case in cases)
-        plans.append(ExercisePlan(exercise, tuple(cases), expected))
+        spec = EXERCISES[exercise.name]
+        examples = example_cases(exercise.name, oracle)
+        plans.append(
+            ExercisePlan(
+                exercise,
+                tuple(cases),
+                tuple(spec.expected(case, oracle) for case in cases),
+                examples,
+                tuple(spec.expected(case, oracle) for case in examples),
+            )
+        )
     return tuple(plans)
 
 
@@ -82,9 +101,11 @@ def grade_exercise(
     defined_at = loaded.defined.get(exercise.name)
     given_up: dict[str, str] = {}  # device -> why the rest of this exercise is not run there
     tests = []
+    first_failure: Fingerprint | None = None
+    shown_failures: dict[Fingerprint, int] = {}  # public failures: input size, smallest
     for case, expected in zip(plan.cases, plan.expected):
         for device in devices:
-            output, seconds = "", 0.0
+            output, seconds, diagnosis, compared = "", 0.0, "", None
             if device.skip_reason:
                 status, message = ("error" if device.counted else "skipped"), device.skip_reason
             elif loaded.failure:
@@ -106,6 +127,14 @@ def grade_exercise(
                 verdict = judge(spec, case, expected, result, exercise.tolerance, device.device)
                 status, message = verdict.status, verdict.message
                 output, seconds = result.output, result.seconds
+                diagnosis = verdict.diagnosis
+                compared = comparison(spec, case, expected, result)
+                failure = fingerprint(verdict, result) if device.device == "cpu" else None
+                if failure is not None:
+                    first_failure = first_failure or failure
+                    if case.public:
+                        shown = shown_failures.get(failure, size(case))
+                        shown_failures[failure] = min(shown, size(case))
                 if result.status in ("timeout", "crashed"):
                     what = "timed out" if result.status == "timeout" else "crashed the worker"
                     given_up[device.device] = (status, f"not run: {case.name} {what}")
@@ -120,9 +149,47 @@ def grade_exercise(
                     visibility=case.visibility,
                     output=output,
                     seconds=seconds,
+                    diagnosis=diagnosis,
+                    comparison=compared,
                 )
             )
-    return ExerciseResult(exercise.name, tuple(tests), defined_at)
+    example = None
+    if first_failure is not None:
+        smaller_than = shown_failures.get(first_failure, 2**62)
+        example = failing_example(plan, sandbox, first_failure, smaller_than)
+    return ExerciseResult(exercise.name, tuple(tests), defined_at, example=example)
+
+
+def failing_example(
+    plan: ExercisePlan, sandbox: Sandbox, target: Fingerprint, smaller_than: int
+) -> TestResult | None:
+    """The smallest input that may be shown and fails like target, as an unscored test."""
+    exercise, spec = plan.config, EXERCISES[plan.config.name]
+    seconds = min(exercise.time_limit_seconds, SECONDS_PER_TRY)
+
+    def run(case: Case, expected: np.ndarray):
+        result = sandbox.call(exercise.name, case.inputs, case.params, "cpu", seconds)
+        return judge(spec, case, expected, result, exercise.tolerance, "cpu"), result
+
+    found = smallest_failing_example(
+        target, plan.examples, plan.examples_expected, smaller_than, run
+    )
+    if found is None:
+        return None
+    case, expected, verdict, result = found
+    return TestResult(
+        name=case.name,
+        status=verdict.status,
+        score=0.0,
+        max_score=0.0,
+        message=verdict.message,
+        device="cpu",
+        visibility=case.visibility,
+        output=result.output,
+        seconds=result.seconds,
+        diagnosis=verdict.diagnosis,
+        comparison=comparison(spec, case, expected, result),
+    )
 
 
 def dependency_notes(results: list[ExerciseResult], config: CourseConfig) -> list[ExerciseResult]:
@@ -145,7 +212,7 @@ def dependency_notes(results: list[ExerciseResult], config: CourseConfig) -> lis
                         f"{result.name} builds on {used}, which fails {bad} of its "
                         f"tests: fix {used} first, this may then pass too"
                     )
-        annotated.append(ExerciseResult(result.name, result.tests, result.defined_at, tuple(notes)))
+        annotated.append(replace(result, notes=tuple(notes)))
     return annotated
 
 

@@ -35,6 +35,16 @@ def bullet(text: str) -> str:
     return "\n".join([f"  - {first}", *(f"    {line}" for line in rest)])
 
 
+EXAMPLE_HEADING = "smallest failing input found (not scored):"
+
+
+def example_text(exercise: ExerciseResult) -> str:
+    """The exercise's smallest failing example, shown in full; empty if there is none."""
+    if exercise.example is None:
+        return ""
+    return f"{EXAMPLE_HEADING}\n{indent(exercise.example.message, '  ')}"
+
+
 def exercise_details(exercise: ExerciseResult) -> list[str]:
     problems = [t for t in exercise.tests if t.status not in ("passed", "skipped")]
     if not (problems or exercise.notes):
@@ -44,14 +54,17 @@ def exercise_details(exercise: ExerciseResult) -> list[str]:
         return lines
     if len(problems) > 1 and len({t.message for t in problems}) == 1:
         statuses = "/".join(sorted({t.status.upper() for t in problems}))
-        return [*lines, f"  {statuses} all {len(problems)} tests that ran: {problems[0].message}"]
-    for test in problems[:MAX_FAILURES_SHOWN]:
-        lines += [f"  {test.status.upper()} {test.name}", indent(test.message)]
-        if test.output:
-            lines.append(indent("printed:\n" + indent(test.output.rstrip(), "  ")))
-    if len(problems) > MAX_FAILURES_SHOWN:
-        more = len(problems) - MAX_FAILURES_SHOWN
-        lines.append(f"  ... and {more} more; see --format json for all")
+        lines.append(f"  {statuses} all {len(problems)} tests that ran: {problems[0].message}")
+    else:
+        for test in problems[:MAX_FAILURES_SHOWN]:
+            lines += [f"  {test.status.upper()} {test.name}", indent(test.message)]
+            if test.output:
+                lines.append(indent("printed:\n" + indent(test.output.rstrip(), "  ")))
+        if len(problems) > MAX_FAILURES_SHOWN:
+            more = len(problems) - MAX_FAILURES_SHOWN
+            lines.append(f"  ... and {more} more; see --format json for all")
+    if exercise.example:
+        lines.append(indent(example_text(exercise), "  "))
     return lines
 
 
@@ -120,6 +133,8 @@ def render_check(report: Report) -> str:
         ]
         if problem.output:
             lines.append(indent("printed:\n" + indent(problem.output.rstrip(), "  "), "  "))
+        if exercise.example:
+            lines.append(indent(example_text(exercise), "  "))
     return "\n".join(lines) + "\n"
 
 
@@ -152,7 +167,9 @@ def render_markdown(report: Report) -> str:
                 f"**{exercise.name}**, {problem.name}: {problem.status}",
                 "",
                 fence + "text",
-                problem.message.replace(fence, "~ ~ ~ ~"),
+                "\n\n".join(filter(None, [problem.message, example_text(exercise)])).replace(
+                    fence, "~ ~ ~ ~"
+                ),
                 fence,
                 "",
             ]

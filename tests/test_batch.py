@@ -3,12 +3,14 @@
 import csv
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import nbformat
 import pytest
@@ -117,6 +119,21 @@ def test_every_submission_gets_a_row_and_a_report(graded_class):
         assert [e["name"] for e in report["exercises"]] == EXERCISE_NAMES
 
 
+def test_each_student_gets_a_page_and_the_class_an_overview(graded_class):
+    root, _, _ = graded_class
+    reports = root / "grades-reports"
+    rows = gradebook(root / "grades.csv")
+    overview = (reports / "index.html").read_text()
+    for row in rows:
+        page = (reports / f"{row['id']}.html").read_text()
+        assert page.startswith("<!DOCTYPE html>") and row["id"] in page
+        assert f'href="{quote(row["id"])}.html"' in overview
+    corr2d_full = sum(float(row["corr2d"]) == 15 for row in rows)
+    assert f"<td>corr2d</td><td class='num'>{corr2d_full}/{len(rows)}</td>" in overview
+    assert re.search(r"<td class='num'>1</td><td>Conv2D</td><td>the bias is missing", overview)
+    assert 'aria-label="score distribution"' in overview
+
+
 def test_without_a_terminal_progress_is_a_line_per_submission(graded_class):
     _, expected, done = graded_class
     lines = [line for line in done.stderr.splitlines() if line.startswith("graded ")]
@@ -172,6 +189,8 @@ def test_an_interrupted_batch_resumes_to_the_same_gradebook(graded_class, tmp_pa
     assert len(regraded) == 7 - len(survived)
     uninterrupted = [row for row in gradebook(root / "grades.csv") if row["id"] != "frank.py"]
     assert gradebook(output) == uninterrupted
+    overview = (reports / "index.html").read_text()
+    assert all(f'href="{quote(row["id"])}.html"' in overview for row in uninterrupted)
 
 
 def test_a_local_dask_cluster_gives_the_same_gradebook(graded_class, tmp_path):

@@ -120,3 +120,10 @@ def test_json_report_keeps_the_documented_schema(report):
     assert {"submission", "score", "max_score", "seed", "exercises"} <= set(document)
     missing = next(e for e in document["exercises"] if e["name"] == "corr2d_multi_in_out_1x1")
     assert missing["defined_at"] is None and missing["score"] == 0
+
+
+def test_gradescope_shows_the_smallest_failing_input_once_per_exercise(report):
+    conv2d = [t for t in gradescope_results(report)["tests"] if t["tags"] == ["Conv2D"]]
+    shown = [t for t in conv2d if "smallest failing input found" in t["output"]]
+    assert len(shown) == 1 and shown[0]["status"] == "failed"
+    assert "likely cause: the bias is missing" in shown[0]["output"]

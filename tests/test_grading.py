@@ -5,6 +5,7 @@ import shutil
 
 import nbformat
 import pytest
+from bugs import BUGS, BUILT_ON_CORR2D, DIAGNOSES, buggy_text
 from conftest import (
     ALL_NAMES,
     EXERCISES,
@@ -20,101 +21,6 @@ from conftest import (
 
 from grader.exports import render_json
 from grader.grading import DevicePlan, grade, plan_devices
-
-BUILT_ON_CORR2D = {"corr2d", "Conv2D", "corr2d_multi_in", "corr2d_multi_in_out"}
-
-# One realistic bug each: (id, exercises that must lose points, old snippet, new snippet).
-BUGS = [
-    (
-        "flipped-kernel",
-        BUILT_ON_CORR2D,
-        "(X[i : i + h, j : j + w] * K).sum()",
-        "(X[i : i + h, j : j + w] * np.flip(K)).sum()",
-    ),
-    (
-        "shape-off-by-one",
-        BUILT_ON_CORR2D,
-        "np.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1))",
-        "np.zeros((X.shape[0] - h, X.shape[1] - w + 1))",
-    ),
-    (
-        "transposed-output",
-        BUILT_ON_CORR2D,
-        "    return Y\n    # END SOLUTION\n\n\n# %%\nX = np",
-        "    return Y.T\n    # END SOLUTION\n\n\n# %%\nX = np",
-    ),
-    (
-        "integer-truncation",
-        BUILT_ON_CORR2D,
-        "np.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1))",
-        "np.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1), dtype='int32')",
-    ),
-    (
-        "bias-missing",
-        {"Conv2D"},
-        "corr2d(x, self.weight.data()) + self.bias.data()",
-        "corr2d(x, self.weight.data())",
-    ),
-    ("weight-wrong-shape", {"Conv2D"}, "shape=kernel_size)", "shape=(1, 1) + kernel_size)"),
-    (
-        "loss-rising",
-        {"learn_kernel"},
-        "        conv2d.weight.data()[:] -= lr",
-        "        conv2d.weight.data()[:] += lr",
-    ),
-    (
-        "learning-rate-ignored",
-        {"learn_kernel"},
-        "        conv2d.weight.data()[:] -= lr * ",
-        "        conv2d.weight.data()[:] -= 3e-2 * ",
-    ),
-    ("batch-dims-kept", {"comp_conv2d"}, "return Y.reshape(Y.shape[2:])", "return Y"),
-    ("stride-ignored", {"conv_output_shape"}, "(n + 2 * p - k) // s + 1", "(n + 2 * p - k) + 1"),
-    ("padding-once", {"conv_output_shape"}, "(n + 2 * p - k) // s + 1", "(n + p - k) // s + 1"),
-    (
-        "ceil-not-floor",
-        {"conv_output_shape"},
-        "(n + 2 * p - k) // s + 1",
-        "-(-(n + 2 * p - k) // s) + 1",
-    ),
-    (
-        "channels-averaged",
-        {"corr2d_multi_in", "corr2d_multi_in_out"},
-        "sum(corr2d(x, k) for x, k in zip(X, K))",
-        "sum(corr2d(x, k) for x, k in zip(X, K)) / len(X)",
-    ),
-    (
-        "wrong-stack-axis",
-        {"corr2d_multi_in_out"},
-        "np.stack([corr2d_multi_in(X, k) for k in K])",
-        "np.stack([corr2d_multi_in(X, k) for k in K], axis=2)",
-    ),
-    (
-        "reshape-right-only-if-square",
-        {"corr2d_multi_in_out_1x1"},
-        "return Y.reshape((c_o, h, w))",
-        "return Y.reshape((c_i, h, w))",
-    ),
-]
-
-# The diagnosis each bug must get, in the message of at least one test it fails.
-DIAGNOSES = {
-    "flipped-kernel": "the kernel is flipped",
-    "shape-off-by-one": "your output has n_h - k_h rows",
-    "transposed-output": "your output is transposed",
-    "integer-truncation": "the integer dtype int32",
-    "bias-missing": "the bias is missing",
-    "weight-wrong-shape": "weight has shape (1, 1,",
-    "loss-rising": "the loss rose",
-    "learning-rate-ignored": ("learning rate you are given", "use the lr argument"),
-    "batch-dims-kept": "the batch and channel dimensions are still there",
-    "stride-ignored": "the stride is ignored",
-    "padding-once": "padding is counted once",
-    "ceil-not-floor": "the division rounds up",
-    "channels-averaged": "the input channels are averaged",
-    "wrong-stack-axis": "stack them on axis 0",
-    "reshape-right-only-if-square": "works only when both are equal",
-}
 
 HARD_CODED = """
 def conv_output_shape(input_shape, kernel_size, padding=(0, 0), strides=(1, 1)):
@@ -162,10 +68,15 @@ def test_a_realistic_bug_costs_points_only_where_it_belongs(tmp_path, bug, loser
             messages += [t.message for t in failing]
     phrases = DIAGNOSES[bug] if isinstance(DIAGNOSES[bug], tuple) else (DIAGNOSES[bug],)
     assert any(p in m for p in phrases for m in messages), messages[:3]
+    for exercise in report.exercises:
+        if exercise.example is not None:  # shown in full, so it must fail the same way
+            first = next(t for t in exercise.tests if t.status != "passed")
+            assert exercise.example.diagnosis == first.diagnosis
+            assert exercise.example.score == exercise.example.max_score == 0
 
 
 def test_a_bug_in_corr2d_is_pointed_out_in_the_exercises_built_on_it(tmp_path):
-    path = write(tmp_path, "flip.py", with_change(solution_text(), *BUGS[0][2:]))
+    path = write(tmp_path, "flip.py", buggy_text("flipped-kernel"))
     report = {e.name: e for e in grade_on_cpu(path, small_config()).exercises}
     assert any("builds on corr2d" in note for note in report["corr2d_multi_in"].notes)
     assert any("builds on corr2d" in note for note in report["Conv2D"].notes)
@@ -183,7 +94,7 @@ def test_hard_coded_public_answers_pass_public_cases_only(tmp_path):
 
 
 def test_hidden_failures_never_print_the_expected_values(tmp_path):
-    path = write(tmp_path, "bias.py", with_change(solution_text(), *BUGS[4][2:]))
+    path = write(tmp_path, "bias.py", buggy_text("bias-missing"))
     exercise = {e.name: e for e in grade_on_cpu(path).exercises}["Conv2D"]
     failed_hidden = [t for t in exercise.tests if t.visibility == "hidden" and t.status != "passed"]
     assert failed_hidden
@@ -305,7 +216,7 @@ def test_a_load_that_keeps_hanging_gives_up_with_timeouts(tmp_path):
 
 
 def test_the_same_seed_gives_the_same_report_apart_from_timings(tmp_path):
-    path = write(tmp_path, "bias.py", with_change(solution_text(), *BUGS[4][2:]))
+    path = write(tmp_path, "bias.py", buggy_text("bias-missing"))
     config = small_config()
 
     def without_timings(report):
@@ -313,7 +224,7 @@ def test_the_same_seed_gives_the_same_report_apart_from_timings(tmp_path):
         data.pop("seconds")
         data.pop("load_seconds")
         for exercise in data["exercises"]:
-            for test in exercise["tests"]:
+            for test in [*exercise["tests"], exercise["example"] or {"seconds": 0}]:
                 test.pop("seconds")
         return data
 

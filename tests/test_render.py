@@ -50,3 +50,12 @@ def test_table_lists_every_exercise(flipped_check):
     assert all(name in text for name in ("corr2d_multi_in_out_1x1", "learn_kernel"))
     total = next(line for line in text.splitlines() if line.strip().startswith("total"))
     assert total.split() == ["total", f"{points(flipped_check.score)}/100"]
+
+
+def test_every_human_format_shows_the_smallest_failing_input(flipped_check):
+    example = flipped_check.exercises[0].example
+    assert example is not None
+    for render in (render_check, render_table, render_markdown):
+        text = render(flipped_check)
+        assert "smallest failing input found (not scored):" in text
+        assert example.message.splitlines()[0] in text
