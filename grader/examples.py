@@ -25,6 +25,7 @@ CANDIDATES = 48  # drawn per exercise; the smallest MAX_TRIES of them are tried
 MAX_TRIES = 12
 REAL_TRIES = 4  # of MAX_TRIES, with real values
 SECONDS_PER_TRY = 2.0
+SECONDS_PER_EXERCISE = 4.0  # no try starts after this: graded work must not wait on examples
 NOT_SHRUNK = ("learn_kernel",)  # each try would train a model; its public case is small
 
 
@@ -73,7 +74,7 @@ def example_cases(exercise: str, oracle: Oracle) -> tuple[Case, ...]:
     return tuple(replace(case, name="example", visibility=EXAMPLE_VISIBILITY) for case in chosen)
 
 
-Try = Callable[[Case, np.ndarray], tuple[Verdict, SandboxResult]]
+Try = Callable[[Case, np.ndarray, float], tuple[Verdict, SandboxResult]]
 
 
 def smallest_failing_example(
@@ -82,13 +83,19 @@ def smallest_failing_example(
     expected: tuple[np.ndarray, ...],
     smaller_than: int,
     run: Try,
+    budget_seconds: float = SECONDS_PER_EXERCISE,
 ) -> tuple[Case, np.ndarray, Verdict, SandboxResult] | None:
-    """The first candidate, smaller than smaller_than, that fails like target; run judges one.
-    Stops at a timeout or a crash: the student's code is then too slow or too broken to probe."""
+    """The first candidate, smaller than smaller_than, that fails like target; run(case,
+    expected, time_limit) judges one. Stops when the budget is spent, and at a timeout or a
+    crash: the student's code is then too slow or too broken to probe."""
+    left = budget_seconds
     for case, wanted in zip(candidates, expected):
         if size(case) >= smaller_than:
             continue
-        verdict, result = run(case, wanted)
+        if left <= 0:
+            break
+        verdict, result = run(case, wanted, SECONDS_PER_TRY)
+        left -= result.seconds
         if result.status in ("timeout", "crashed"):
             break
         if fingerprint(verdict, result) == target:

@@ -14,7 +14,7 @@ from grader.cases import EXERCISES, Case, cases_for
 from grader.checks import NOT_IMPLEMENTED, comparison, judge
 from grader.config import CourseConfig, ExerciseConfig
 from grader.examples import (
-    SECONDS_PER_TRY,
+    SECONDS_PER_EXERCISE,
     Fingerprint,
     example_cases,
     fingerprint,
@@ -28,6 +28,7 @@ from grader.sandbox import LoadResult, Sandbox, WorkerPool
 from grader.submission import Submission, read_submission
 
 DEVICE_CHOICES = ("cpu", "gpu", "all")
+KEPT_FOR_GRADING = 0.2  # the share of a submission's time limit that examples never use
 
 
 @dataclass(frozen=True)
@@ -165,14 +166,18 @@ def failing_example(
 ) -> TestResult | None:
     """The smallest input that may be shown and fails like target, as an unscored test."""
     exercise, spec = plan.config, EXERCISES[plan.config.name]
-    seconds = min(exercise.time_limit_seconds, SECONDS_PER_TRY)
+    kept = KEPT_FOR_GRADING * sandbox.limits.submission_seconds
+    budget = min(SECONDS_PER_EXERCISE, sandbox.seconds_left() - kept)
+    if budget <= 0:
+        return None
 
-    def run(case: Case, expected: np.ndarray):
+    def run(case: Case, expected: np.ndarray, seconds: float):
+        seconds = min(seconds, exercise.time_limit_seconds)
         result = sandbox.call(exercise.name, case.inputs, case.params, "cpu", seconds)
         return judge(spec, case, expected, result, exercise.tolerance, "cpu"), result
 
     found = smallest_failing_example(
-        target, plan.examples, plan.examples_expected, smaller_than, run
+        target, plan.examples, plan.examples_expected, smaller_than, run, budget
     )
     if found is None:
         return None

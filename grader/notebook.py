@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from grader.config import default_config_path, load_config, only_exercises, public_only
-from grader.report import Report
+from grader.report import ExerciseResult, Report, TestResult
 from grader.submission import Cell, SourceFile, Submission, read_submission, without_ipython_lines
 
 # Cells that call check() again must not run inside the worker: that would grade recursively.
@@ -56,6 +56,22 @@ def this_notebook() -> Submission:
     )
 
 
+def problem_html(problem: TestResult, exercise: ExerciseResult) -> str:
+    """The first problem in full, with heatmaps; then the smallest failing input, if found."""
+    from grader.html_report import heatmaps
+    from grader.render import EXAMPLE_HEADING
+
+    parts = [f"<pre style='white-space:pre-wrap'>{html.escape(problem.message)}</pre>"]
+    if problem.comparison:
+        parts.append(heatmaps(problem.comparison))
+    example = exercise.example
+    if example:
+        parts.append(f"<p>{EXAMPLE_HEADING}</p>")
+        parts.append(f"<pre style='white-space:pre-wrap'>{html.escape(example.message)}</pre>")
+        parts.append(heatmaps(example.comparison) if example.comparison else "")
+    return "".join(parts)
+
+
 class CheckResult:
     """A check's report, shown as HTML by Jupyter and as text by a terminal."""
 
@@ -75,18 +91,15 @@ class CheckResult:
             counted = len([t for t in exercise.tests if t.status != "skipped"])
             verdict = "pass" if not problems and counted else "FAIL"
             color = "#1a7f37" if verdict == "pass" else "#cf222e"
-            detail = (
-                f"<pre style='white-space:pre-wrap'>{html.escape(problems[0].message)}</pre>"
-                if problems
-                else ""
-            )
+            detail = problem_html(problems[0], exercise) if problems else ""
             rows.append(
                 f"<tr><td><code>{exercise.name}</code></td>"
                 f"<td style='color:{color};font-weight:bold'>{verdict}</td>"
                 f"<td>{passed}/{counted}</td><td>{detail}</td></tr>"
             )
         return (
-            "<div><p>Public cases (the examples from the book); hidden cases run when your "
+            "<div><style>.maps{display:flex;flex-wrap:wrap;gap:1em}.maps figure{margin:0}</style>"
+            "<p>Public cases (the examples from the book); hidden cases run when your "
             "work is graded.</p><table><tr><th>exercise</th><th></th><th>public cases</th>"
             "<th>first problem</th></tr>" + "".join(rows) + "</table></div>"
         )

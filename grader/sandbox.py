@@ -395,6 +395,10 @@ class Sandbox:
             self.worker = None
         self.exercise = None
 
+    def seconds_left(self) -> float:
+        """Of the submission's time limit."""
+        return self.deadline - time.monotonic()
+
     def within(self, seconds: float) -> float:
         """A deadline that many seconds away, but never past the submission's own."""
         return min(self.deadline, time.monotonic() + seconds)

@@ -176,7 +176,10 @@ def test_an_interrupted_batch_resumes_to_the_same_gradebook(graded_class, tmp_pa
     first.wait()
     survived = {p.name: p.stat().st_mtime_ns for p in reports.glob("*.json")}
     assert 3 <= len(survived) < 7, "killed midway"
-    assert len(gradebook(output)) == len(survived), "the gradebook kept every finished row"
+    kept = {f"{row['id']}.json" for row in gradebook(output)}
+    # Every row the gradebook holds has its report; with one job, at most one report can be
+    # written but not yet in the gradebook when the kill lands (resume finds it).
+    assert kept <= set(survived) and len(kept) >= len(survived) - 1
 
     resumed = subprocess.run(
         [*command, "--resume"], cwd=tmp_path, capture_output=True, text=True, timeout=600

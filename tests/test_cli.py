@@ -139,3 +139,13 @@ def test_junit_and_markdown_formats_from_the_command_line(tmp_path):
     assert "| **total** | **15/15** | |" in done.stdout
     junit = run("grade", str(SOLUTIONS), "--device", "cpu", "--format", "junit", "--only", "corr2d")
     assert junit.stdout.startswith('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites')
+
+
+def test_an_html_report_from_the_command_line(tmp_path):
+    submission = write(tmp_path, "mine.py", "def corr2d(X, K):\n    return X\n")
+    page = tmp_path / "out" / "mine.html"
+    args = ["grade", str(submission), "--format", "html", "--output", str(page), "--only", "corr2d"]
+    assert run(*args, "--device", "cpu").returncode == 0
+    text = page.read_text()
+    assert text.startswith("<!DOCTYPE html>") and 'id="corr2d"' in text
+    assert "wrong shape: expected (2, 2), got (3, 3)" in text

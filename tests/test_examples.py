@@ -7,7 +7,15 @@ from conftest import course_config, grade_on_cpu, small_config, solution_text, w
 
 from grader.cases import EXERCISES, cases_for
 from grader.checks import Verdict
-from grader.examples import NOT_SHRUNK, example_cases, fingerprint, size, whole_numbers
+from grader.examples import (
+    NOT_SHRUNK,
+    SECONDS_PER_TRY,
+    example_cases,
+    fingerprint,
+    size,
+    smallest_failing_example,
+    whole_numbers,
+)
 from grader.mxnet_backend import MXNetOracle
 from grader.sandbox import SandboxResult
 
@@ -99,3 +107,20 @@ def test_a_correct_or_unfinished_submission_gets_no_example(tmp_path):
     hang = "def corr2d(X, K):\n    while True:\n        pass\n"
     slow = exercise_of(grade_on_cpu(write(tmp_path, "hang.py", hang), small_config()), "corr2d")
     assert slow.tests[0].status == "timeout" and slow.example is None
+
+
+def test_the_search_stops_when_its_time_budget_is_spent(oracle):
+    """Each try of a slow, wrong answer takes 1.5 s: after 3 tries the 4 s budget is spent."""
+    examples = example_cases("corr2d", oracle)
+    tried = []
+
+    def slow_and_wrong(case, expected, time_limit):
+        tried.append(time_limit)
+        result = SandboxResult("returned", array=np.zeros_like(expected), seconds=1.5)
+        return Verdict("failed", "wrong"), result
+
+    target = fingerprint(Verdict("failed", "", "flipped"), SandboxResult("returned", array=[0]))
+    found = smallest_failing_example(
+        target, examples, tuple(np.ones((1, 1)) for _ in examples), 10**9, slow_and_wrong, 4.0
+    )
+    assert found is None and tried == [SECONDS_PER_TRY] * 3

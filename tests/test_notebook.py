@@ -38,6 +38,8 @@ def test_check_in_a_cell_grades_the_cells_run_so_far_and_shows_html(tmp_path):
     html, text = partial["data"]["text/html"], partial["data"]["text/plain"]
     assert "<table>" in html and "<code>corr2d</code>" in html and "FAIL" in html
     assert "expected [[19., 25.]," in html.replace("&#x27;", "'")
+    assert html.count('aria-label="received - expected"') == 2, "the public case and the example"
+    assert "smallest failing input found" in html and "smallest failing input found" in text
     assert "[FAIL] corr2d" in text and "[pass] conv_output_shape" in text
     assert "1 of 2 exercises pass" in text
     assert "4 of 8 exercises pass" in everything["data"]["text/plain"]
