@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -48,6 +48,24 @@ def fingerprint(verdict: Verdict, result: SandboxResult) -> Fingerprint | None:
     if result.status == "raised":
         return Fingerprint(verdict.status, verdict.diagnosis, result.message.split(":")[0])
     return None
+
+
+@dataclass
+class Failures:
+    """An exercise's failures so far: the first one's fingerprint (the one to reproduce), and
+    for each fingerprint the smallest public input that already shows it."""
+
+    first: Fingerprint | None = None
+    shown: dict[Fingerprint, int] = field(default_factory=dict)
+
+    def record(self, failure: Fingerprint, case: Case) -> None:
+        self.first = self.first or failure
+        if case.public:
+            self.shown[failure] = min(self.shown.get(failure, size(case)), size(case))
+
+    def smallest_shown(self) -> int:
+        """An example must be smaller than this to be worth showing."""
+        return self.shown.get(self.first, 2**62) if self.first else 0
 
 
 def size(case: Case) -> int:

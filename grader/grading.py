@@ -15,10 +15,10 @@ from grader.checks import NOT_IMPLEMENTED, comparison, judge
 from grader.config import CourseConfig, ExerciseConfig
 from grader.examples import (
     SECONDS_PER_EXERCISE,
+    Failures,
     Fingerprint,
     example_cases,
     fingerprint,
-    size,
     smallest_failing_example,
 )
 from grader.isolation import choose_isolation
@@ -102,8 +102,7 @@ def grade_exercise(
     defined_at = loaded.defined.get(exercise.name)
     given_up: dict[str, str] = {}  # device -> why the rest of this exercise is not run there
     tests = []
-    first_failure: Fingerprint | None = None
-    shown_failures: dict[Fingerprint, int] = {}  # public failures: input size, smallest
+    failures = Failures()
     for case, expected in zip(plan.cases, plan.expected):
         for device in devices:
             output, seconds, diagnosis, compared = "", 0.0, "", None
@@ -133,10 +132,7 @@ def grade_exercise(
                     compared = comparison(spec, case, expected, result)
                 failure = fingerprint(verdict, result) if device.device == "cpu" else None
                 if failure is not None:
-                    first_failure = first_failure or failure
-                    if case.public:
-                        shown = shown_failures.get(failure, size(case))
-                        shown_failures[failure] = min(shown, size(case))
+                    failures.record(failure, case)
                 if result.status in ("timeout", "crashed"):
                     what = "timed out" if result.status == "timeout" else "crashed the worker"
                     given_up[device.device] = (status, f"not run: {case.name} {what}")
@@ -156,9 +152,8 @@ def grade_exercise(
                 )
             )
     example = None
-    if first_failure is not None:
-        smaller_than = shown_failures.get(first_failure, 2**62)
-        example = failing_example(plan, sandbox, first_failure, smaller_than)
+    if failures.first is not None:
+        example = failing_example(plan, sandbox, failures.first, failures.smallest_shown())
     return ExerciseResult(exercise.name, tuple(tests), defined_at, example=example)
 
 

@@ -10,6 +10,8 @@ from grader.checks import Verdict
 from grader.examples import (
     NOT_SHRUNK,
     SECONDS_PER_TRY,
+    Failures,
+    Fingerprint,
     example_cases,
     fingerprint,
     size,
@@ -124,3 +126,15 @@ def test_the_search_stops_when_its_time_budget_is_spent(oracle):
         target, examples, tuple(np.ones((1, 1)) for _ in examples), 10**9, slow_and_wrong, 4.0
     )
     assert found is None and tried == [SECONDS_PER_TRY] * 3
+
+
+def test_failures_keep_the_first_way_and_the_smallest_public_input_failing_that_way(oracle):
+    public = EXERCISES["corr2d"].public_cases()  # the 3x3 example, the edge image, transposed
+    hidden = cases_for("corr2d", 0, 1, 7, oracle)[0]
+    flipped, other = Fingerprint("failed", "flipped", ""), Fingerprint("failed", "", "")
+    failures = Failures()
+    failures.record(flipped, hidden)
+    assert failures.smallest_shown() == 2**62, "no public input shows it: any example will do"
+    failures.record(flipped, public[1])
+    failures.record(other, public[0])
+    assert failures.first == flipped and failures.smallest_shown() == size(public[1])
