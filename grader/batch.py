@@ -134,7 +134,7 @@ def finished_reports(reports: Path) -> dict[str, dict]:
             document = json.loads(path.read_text())
             row_from_report(document)
             report_from_dict(document)
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, AttributeError):
             continue
         documents[document["submission"]] = document
     return documents
