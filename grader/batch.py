@@ -26,7 +26,7 @@ from grader.config import CourseConfig
 from grader.exports import render_json
 from grader.html_report import render_html, render_overview
 from grader.isolation import choose_isolation
-from grader.report import report_from_dict
+from grader.report import Report, report_from_dict
 from grader.sandbox import WorkerPool
 
 REPORT_SUFFIX = ".json"
@@ -52,21 +52,20 @@ def submission_entries(folder: Path, skip: tuple[Path, ...] = ()) -> list[Path]:
     )
 
 
-def row_from_report(document: dict) -> BatchRow:
-    """A gradebook row from a JSON report (the grade schema)."""
-    exercises = document["exercises"]
-    if all(e["defined_at"] is None for e in exercises):
-        notes = document.get("notes") or ["nothing graded is defined"]
+def row_from_report(report: Report) -> BatchRow:
+    """A submission's gradebook row."""
+    if all(e.defined_at is None for e in report.exercises):
+        notes = report.notes or ("nothing graded is defined",)
         status = "nothing defined: " + notes[0].splitlines()[0][:200]
     else:
         status = "ok"
     return BatchRow(
-        document["submission"],
-        document["score"],
-        document["max_score"],
-        {e["name"]: e["score"] for e in exercises},
+        report.submission,
+        report.score,
+        report.max_score,
+        {e.name: e.score for e in report.exercises},
         status,
-        document["seconds"],
+        report.seconds,
     )
 
 
@@ -119,36 +118,33 @@ def grade_entry(
         return failed_row(
             path.name, config, f"{type(error).__name__}: {error}", time.monotonic() - started
         )
-    text = render_json(report)
     write_atomically(reports / f"{path.name}{PAGE_SUFFIX}", render_html(report))
-    write_atomically(reports / f"{path.name}{REPORT_SUFFIX}", text)  # last: it marks done
-    return row_from_report(json.loads(text))
+    write_atomically(reports / f"{path.name}{REPORT_SUFFIX}", render_json(report))  # marks done
+    return row_from_report(report)
 
 
-def finished_reports(reports: Path) -> dict[str, dict]:
-    """The JSON reports already written, by submission id; a damaged one is left out (and so
+def finished_reports(reports: Path) -> dict[str, Report]:
+    """The reports already written, by submission id; a damaged one is left out (and so
     graded again on resume)."""
-    documents = {}
+    found = {}
     for path in reports.glob(f"*{REPORT_SUFFIX}"):
         try:
-            document = json.loads(path.read_text())
-            row_from_report(document)
-            report_from_dict(document)
+            report = report_from_dict(json.loads(path.read_text()))
         except (ValueError, KeyError, TypeError, AttributeError):
             continue
-        documents[document["submission"]] = document
-    return documents
+        found[report.submission] = report
+    return found
 
 
 def finished_rows(reports: Path) -> dict[str, BatchRow]:
     """Rows of the submissions whose reports are already written (for resume)."""
-    return {id: row_from_report(d) for id, d in finished_reports(reports).items()}
+    return {id: row_from_report(report) for id, report in finished_reports(reports).items()}
 
 
 def write_overview(rows: list[BatchRow], reports: Path, config: CourseConfig) -> Path:
     """The class page, from the gradebook rows and the reports on disk (resumed ones too)."""
     ids = {row.id for row in rows}
-    graded = [report_from_dict(d) for id, d in finished_reports(reports).items() if id in ids]
+    graded = [report for id, report in finished_reports(reports).items() if id in ids]
     maxima = {e.name: e.points for e in config.exercises}
     path = reports / OVERVIEW
     write_atomically(path, render_overview(rows, graded, maxima))

@@ -27,7 +27,7 @@ MAX_COMPARED_VALUES = 400  # per array, for the heatmaps of public cases
 class Verdict:
     status: str  # passed, failed, error or timeout
     message: str
-    diagnosis: str = ""  # the likely mistake, also the message's last line
+    diagnosis: str = ""  # the likely mistake, also in the message
 
 
 def show(array: np.ndarray, label: str = "") -> str:

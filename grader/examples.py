@@ -65,7 +65,7 @@ class Failures:
 
     def smallest_shown(self) -> int:
         """An example must be smaller than this to be worth showing."""
-        return self.shown.get(self.first, 2**62) if self.first else 0
+        return self.shown.get(self.first, 2**62)
 
 
 def size(case: Case) -> int:

@@ -63,8 +63,6 @@ class ExercisePlan:
     config: ExerciseConfig
     cases: tuple[Case, ...]
     expected: tuple[np.ndarray, ...]
-    examples: tuple[Case, ...] = ()  # small inputs that may be shown, smallest first
-    examples_expected: tuple[np.ndarray, ...] = ()
 
 
 @functools.lru_cache(maxsize=4)
@@ -75,18 +73,18 @@ def plan_exercises(config: CourseConfig, seed: int) -> tuple[ExercisePlan, ...]:
     plans = []
     for exercise in config.exercises:
         cases = cases_for(exercise.name, exercise.public_cases, exercise.hidden_cases, seed, oracle)
-        spec = EXERCISES[exercise.name]
-        examples = example_cases(exercise.name, oracle)
-        plans.append(
-            ExercisePlan(
-                exercise,
-                tuple(cases),
-                tuple(spec.expected(case, oracle) for case in cases),
-                examples,
-                tuple(spec.expected(case, oracle) for case in examples),
-            )
-        )
+        expected = tuple(EXERCISES[exercise.name].expected(case, oracle) for case in cases)
+        plans.append(ExercisePlan(exercise, tuple(cases), expected))
     return tuple(plans)
+
+
+@functools.cache
+def example_plan(exercise: str) -> tuple[tuple[Case, ...], tuple[np.ndarray, ...]]:
+    """An exercise's small showable inputs and their answers; made on its first failure only
+    (a correct submission never pays for them), then kept for the process's life."""
+    oracle = mxnet_backend.MXNetOracle()
+    examples = example_cases(exercise, oracle)
+    return examples, tuple(EXERCISES[exercise].expected(case, oracle) for case in examples)
 
 
 def grade_exercise(
@@ -172,9 +170,8 @@ def failing_example(
         result = sandbox.call(exercise.name, case.inputs, case.params, "cpu", seconds)
         return judge(spec, case, expected, result, exercise.tolerance, "cpu"), result
 
-    found = smallest_failing_example(
-        target, plan.examples, plan.examples_expected, smaller_than, run, budget
-    )
+    examples, answers = example_plan(exercise.name)
+    found = smallest_failing_example(target, examples, answers, smaller_than, run, budget)
     if found is None:
         return None
     case, expected, verdict, result = found

@@ -205,6 +205,18 @@ def test_details(test: TestResult, open_: bool) -> str:
     return "".join(parts)
 
 
+def example_block(example: TestResult) -> str:
+    """The smallest failing input, in full, with its heatmaps."""
+    return "".join(
+        [
+            f'<div class="example"><h3>{escape(EXAMPLE_HEADING.capitalize())}</h3>',
+            f"<pre style='white-space:pre-wrap'>{escape(example.message)}</pre>",
+            heatmaps(example.comparison) if example.comparison else "",
+            "</div>",
+        ]
+    )
+
+
 def chips(exercise: ExerciseResult) -> str:
     return (
         '<div class="chips">'
@@ -237,12 +249,7 @@ def exercise_section(exercise: ExerciseResult) -> str:
     if len(problems) > MAX_PROBLEMS_SHOWN:
         parts.append(f"<p>... and {len(problems) - MAX_PROBLEMS_SHOWN} more (see the JSON).</p>")
     if exercise.example is not None:
-        parts += [
-            f'<div class="example"><h3>{escape(EXAMPLE_HEADING.capitalize())}</h3>',
-            f"<pre>{escape(exercise.example.message)}</pre>",
-            heatmaps(exercise.example.comparison) if exercise.example.comparison else "",
-            "</div>",
-        ]
+        parts.append(example_block(exercise.example))
     parts.append("</section>")
     return "\n".join(parts)
 

@@ -58,17 +58,13 @@ def this_notebook() -> Submission:
 
 def problem_html(problem: TestResult, exercise: ExerciseResult) -> str:
     """The first problem in full, with heatmaps; then the smallest failing input, if found."""
-    from grader.html_report import heatmaps
-    from grader.render import EXAMPLE_HEADING
+    from grader.html_report import example_block, heatmaps
 
     parts = [f"<pre style='white-space:pre-wrap'>{html.escape(problem.message)}</pre>"]
     if problem.comparison:
         parts.append(heatmaps(problem.comparison))
-    example = exercise.example
-    if example:
-        parts.append(f"<p>{EXAMPLE_HEADING}</p>")
-        parts.append(f"<pre style='white-space:pre-wrap'>{html.escape(example.message)}</pre>")
-        parts.append(heatmaps(example.comparison) if example.comparison else "")
+    if exercise.example:
+        parts.append(example_block(exercise.example))
     return "".join(parts)
 
 

@@ -24,15 +24,17 @@ class Comparison:
 
     @staticmethod
     def of(expected: np.ndarray, received: np.ndarray) -> Comparison:
-        def grid(array: np.ndarray) -> Grid:
-            as_lists = np.asarray(array, dtype=np.float64).tolist()
-            return tuple(grid_of(row) for row in as_lists)
-
-        return Comparison(grid(expected), grid(received))
+        return Comparison(
+            grid_of(np.asarray(expected, np.float64).tolist()),
+            grid_of(np.asarray(received, np.float64).tolist()),
+        )
 
 
 def grid_of(value: Any) -> Any:
-    return tuple(grid_of(v) for v in value) if isinstance(value, list | tuple) else float(value)
+    """Nested lists as a Grid; null (JSON's stand-in for nan and inf) reads as nan."""
+    if isinstance(value, list | tuple):
+        return tuple(grid_of(v) for v in value)
+    return math.nan if value is None else float(value)
 
 
 @dataclass(frozen=True)
@@ -158,19 +160,10 @@ def test_from_dict(document: dict[str, Any]) -> TestResult:
         output=document.get("output", ""),
         seconds=document.get("seconds", 0.0),
         diagnosis=document.get("diagnosis", ""),
-        comparison=Comparison(
-            grid_of(nan_for_null(comparison["expected"])),
-            grid_of(nan_for_null(comparison["received"])),
-        )
+        comparison=Comparison(grid_of(comparison["expected"]), grid_of(comparison["received"]))
         if comparison
         else None,
     )
-
-
-def nan_for_null(values: list) -> list:
-    return [
-        nan_for_null(v) if isinstance(v, list) else (math.nan if v is None else v) for v in values
-    ]
 
 
 def report_from_dict(document: dict[str, Any]) -> Report:

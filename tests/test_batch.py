@@ -14,13 +14,13 @@ from urllib.parse import quote
 
 import nbformat
 import pytest
+from bugs import buggy_text
 from conftest import (
     EXERCISE_NAMES,
     EXERCISES,
     SOLUTIONS,
     small_config_file,
     solution_text,
-    with_change,
     write,
 )
 
@@ -29,15 +29,7 @@ def make_class(folder: Path) -> dict[str, float]:
     """A mixed class; returns each submission's expected total."""
     folder.mkdir()
     shutil.copytree(SOLUTIONS, folder / "alice")  # a folder, all correct
-    write(
-        folder,
-        "bob.py",
-        with_change(
-            solution_text(),  # a bias bug: Conv2D loses points
-            "corr2d(x, self.weight.data()) + self.bias.data()",
-            "corr2d(x, self.weight.data())",
-        ),
-    )
+    write(folder, "bob.py", buggy_text("bias-missing"))  # Conv2D loses points
     write(folder, "carol.py", "def corr2d(X, K)\n    return X\n")  # a syntax error
     write(folder, "dave.txt", "I did the exercises on paper.")  # not code
     write(
@@ -62,9 +54,12 @@ def make_class(folder: Path) -> dict[str, float]:
     }
 
 
+BATCH = [sys.executable, "-m", "grader", "batch"]
+
+
 def batch(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "grader", "batch", *args],
+        [*BATCH, *args],
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -148,10 +143,7 @@ def test_an_interrupted_batch_resumes_to_the_same_gradebook(graded_class, tmp_pa
     config = small_config_file(tmp_path, load_seconds=3)
     output, reports = tmp_path / "grades.csv", tmp_path / "grades-reports"
     command = [
-        sys.executable,
-        "-m",
-        "grader",
-        "batch",
+        *BATCH,
         str(folder),
         "--output",
         str(output),

@@ -15,7 +15,6 @@ from PIL import Image, ImageStat
 
 from grader.batch import row_from_report
 from grader.html_report import NO_FETCHING, page, render_html, render_overview
-from grader.report import report_to_dict
 
 CHROMIUM = shutil.which("chromium")
 KEEP_SCREENSHOTS = os.environ.get("GRADER_SCREENSHOTS")
@@ -92,7 +91,7 @@ def test_a_submission_page_loads_cleanly_and_shows_its_heatmaps(reports, tmp_pat
 
 
 def test_the_class_overview_loads_cleanly(reports, tmp_path):
-    rows = [row_from_report(report_to_dict(r)) for r in reports]
+    rows = [row_from_report(r) for r in reports]
     maxima = {e.name: e.max_score for e in reports[0].exercises}
     html = write(tmp_path, "index.html", render_overview(rows, reports, maxima))
     assert open_in_browser(html, {"overview": ""}) == []

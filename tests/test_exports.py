@@ -4,7 +4,8 @@ import json
 import xml.etree.ElementTree as ElementTree
 
 import pytest
-from conftest import small_config, solution_text, with_change, write
+from bugs import buggy_text
+from conftest import small_config, with_change, write
 
 from grader.exports import gradescope_results, render_json, render_junit
 from grader.grading import grade
@@ -40,12 +41,7 @@ GRADESCOPE_VISIBILITY = {"hidden", "after_due_date", "after_published", "visible
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     """A submission with a bias bug (Conv2D fails some tests), a print, and a missing name."""
-    text = with_change(
-        solution_text(),
-        "corr2d(x, self.weight.data()) + self.bias.data()",
-        "corr2d(x, self.weight.data())",
-    )
-    text = text.replace("def corr2d_multi_in_out_1x1", "def renamed_1x1")
+    text = buggy_text("bias-missing").replace("def corr2d_multi_in_out_1x1", "def renamed_1x1")
     text = with_change(
         text,
         "    return np.stack([corr2d_multi_in(X, k) for k in K])",

@@ -8,7 +8,6 @@ from conftest import grade_on_cpu, small_config, solution_text, with_change, wri
 
 from grader.batch import row_from_report
 from grader.html_report import render_html, render_overview
-from grader.report import report_to_dict
 
 HOSTILE_PRINT = "<script>alert(1)</script><img src=https://example.com/x.png>"
 
@@ -26,7 +25,7 @@ def bias_missing(tmp_path_factory):
 
 
 def overview_of(*reports) -> str:
-    rows = [row_from_report(report_to_dict(r)) for r in reports]
+    rows = [row_from_report(r) for r in reports]
     maxima = {e.name: e.max_score for e in reports[0].exercises}
     return render_overview(rows, list(reports), maxima)
 

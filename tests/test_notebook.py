@@ -1,7 +1,7 @@
 """check() called from a cell of a real notebook, executed by a real Jupyter kernel."""
 
 import nbformat
-from conftest import solution_text, with_change
+from bugs import buggy_text
 from nbclient import NotebookClient
 
 from grader.notebook import without_check_calls
@@ -18,11 +18,7 @@ def executed(notebook_cells: list[str], folder) -> nbformat.NotebookNode:
 
 
 def test_check_in_a_cell_grades_the_cells_run_so_far_and_shows_html(tmp_path):
-    text = with_change(
-        solution_text(),
-        "(X[i : i + h, j : j + w] * K).sum()",
-        "(X[i : i + h, j : j + w] * np.flip(K)).sum()",
-    )
+    text = buggy_text("flipped-kernel")
     code = [cell.source for cell in split_cells(text) if cell.kind == "code"]
     notebook = executed(
         [
@@ -39,7 +35,7 @@ def test_check_in_a_cell_grades_the_cells_run_so_far_and_shows_html(tmp_path):
     assert "<table>" in html and "<code>corr2d</code>" in html and "FAIL" in html
     assert "expected [[19., 25.]," in html.replace("&#x27;", "'")
     assert html.count('aria-label="received - expected"') == 2, "the public case and the example"
-    assert "smallest failing input found" in html and "smallest failing input found" in text
+    assert "Smallest failing input found" in html and "smallest failing input found" in text
     assert "[FAIL] corr2d" in text and "[pass] conv_output_shape" in text
     assert "1 of 2 exercises pass" in text
     assert "4 of 8 exercises pass" in everything["data"]["text/plain"]

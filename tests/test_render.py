@@ -1,7 +1,8 @@
 """The human-readable views: a student's check and the Markdown summary."""
 
 import pytest
-from conftest import EXERCISES, grade_on_cpu, small_config, solution_text, with_change, write
+from bugs import buggy_text
+from conftest import EXERCISES, grade_on_cpu, small_config, write
 
 from grader.config import public_only
 from grader.render import points, render_check, render_markdown, render_table
@@ -9,12 +10,7 @@ from grader.render import points, render_check, render_markdown, render_table
 
 @pytest.fixture(scope="module")
 def flipped_check(tmp_path_factory):
-    text = with_change(
-        solution_text(),
-        "(X[i : i + h, j : j + w] * K).sum()",
-        "(X[i : i + h, j : j + w] * np.flip(K)).sum()",
-    )
-    path = write(tmp_path_factory.mktemp("s"), "student.py", text)
+    path = write(tmp_path_factory.mktemp("s"), "student.py", buggy_text("flipped-kernel"))
     return grade_on_cpu(path, public_only(small_config()))
 
 
