@@ -30,29 +30,49 @@ class Verdict:
     diagnosis: str = ""  # the likely mistake, also in the message
 
 
-def show(array: np.ndarray, label: str = "") -> str:
-    """label followed by the array, its later lines aligned under the first."""
+def show(array: np.ndarray, label: str = "", api: str = "np", context: str = "cpu(0)") -> str:
+    """label followed by the array, its later lines aligned under the first, printed the way
+    the student's API prints it: `[[1., 2.]]` for np, `[[1. 2.]]` and `<NDArray 1x2 @cpu(0)>`
+    for nd."""
+    array = np.asarray(array)
     text = np.array2string(
-        np.asarray(array),
+        array,
         precision=4,
         suppress_small=True,
-        separator=", ",
+        separator=" " if api == "nd" else ", ",
         max_line_width=100,
         threshold=200,
         prefix=label,
     )
+    if api == "nd" and array.ndim:
+        shape = "x".join(str(n) for n in array.shape)
+        text += f"\n{' ' * len(label)}<NDArray {shape} @{context}>"
     return label + text
+
+
+@dataclass(frozen=True)
+class Printing:
+    """How a test's messages print arrays: in the student's API, on the test's device."""
+
+    api: str = "np"
+    context: str = "cpu(0)"
+
+    def show(self, array: np.ndarray, label: str = "") -> str:
+        return show(array, label, self.api, self.context)
+
+    def describe(self, case: Case) -> str:
+        return describe(case, self.api, self.context)
 
 
 def position(index: tuple[int, ...]) -> str:
     return "[" + ", ".join(str(int(i)) for i in index) + "]"
 
 
-def describe(case: Case) -> str:
+def describe(case: Case, api: str = "np", context: str = "cpu(0)") -> str:
     """The input, in full for a public case and by size and kind for a hidden one."""
     if not case.public:
         return f"hidden case ({case.description})"
-    parts = [show(value, f"{name} = ") for name, value in case.inputs.items()]
+    parts = [show(value, f"{name} = ", api, context) for name, value in case.inputs.items()]
     parts += [
         f"{name} = {tuple(v) if isinstance(v, list) else v}" for name, v in case.params.items()
     ]
@@ -63,7 +83,7 @@ def describe(case: Case) -> str:
 def friendly_type(type_name: str) -> str:
     names = {
         "builtins.NoneType": "None",
-        backend.ARRAY_TYPE: backend.ARRAY_DESCRIPTION,
+        **backend.ARRAY_DESCRIPTIONS,
         "numpy.ndarray": "a NumPy array",
         "builtins.list": "a list",
         "builtins.tuple": "a tuple",
@@ -78,12 +98,17 @@ def judge(
     result: SandboxResult,
     tolerance: Tolerance,
     device: str,
+    api: str = "np",
 ) -> Verdict:
-    """The verdict for one test of one case on one device."""
+    """The verdict for one test of one case on one device; api is the array API the
+    student's code is written in, which the messages print arrays in."""
+    printed = Printing(api, backend.context_name(device))
     failed_call = judge_call(exercise, result)
     if failed_call is not None:
         if result.status == "raised":  # the input that made it raise
-            failed_call = Verdict(failed_call.status, f"{describe(case)}\n{failed_call.message}")
+            failed_call = Verdict(
+                failed_call.status, f"{printed.describe(case)}\n{failed_call.message}"
+            )
         return with_cause(failed_call, likely_error_cause(exercise, case, result))
     notes = []
     got = result.array
@@ -91,24 +116,28 @@ def judge(
         hint = ": is a `return` missing?" if result.type_name == "builtins.NoneType" else ""
         return Verdict(
             "failed",
-            f"{describe(case)}\nreturned {friendly_type(result.type_name)}, not numbers{hint}",
+            f"{printed.describe(case)}\nreturned {friendly_type(result.type_name)}, "
+            f"not numbers{hint}",
         )
-    wanted_type = "builtins.tuple" if exercise.result == "shape" else backend.ARRAY_TYPE
-    if result.type_name != wanted_type:
+    wanted_types = (
+        ("builtins.tuple",) if exercise.result == "shape" else tuple(backend.ARRAY_TYPES.values())
+    )
+    if result.type_name not in wanted_types:
+        wanted = wanted_types[0] if exercise.result == "shape" else backend.ARRAY_TYPES[api]
         notes.append(
             f"note: returned {friendly_type(result.type_name)}, not "
-            f"{friendly_type(wanted_type)}; graded it by value"
+            f"{friendly_type(wanted)}; graded it by value"
         )
     if exercise.result != "shape" and device != "cpu":
         wrong_device = judge_device(result, device)
         if wrong_device:
             return Verdict("failed", wrong_device, wrong_device)
     if exercise.result == "shape":
-        verdict = judge_shape_tuple(case, expected, got)
+        verdict = judge_shape_tuple(case, expected, got, printed)
     else:
-        verdict = judge_values(exercise, case, expected, got, tolerance)
+        verdict = judge_values(exercise, case, expected, got, tolerance, printed)
     if verdict.status == "passed":
-        verdict = judge_inputs_unchanged(case, result) or verdict
+        verdict = judge_inputs_unchanged(case, result, printed) or verdict
     else:
         verdict = with_cause(verdict, likely_cause(exercise, case, expected, got))
     message = "\n".join([verdict.message, *notes]).strip()
@@ -188,9 +217,14 @@ def judge_device(result: SandboxResult, device: str) -> str | None:
 
 
 def judge_values(
-    exercise: Exercise, case: Case, expected: np.ndarray, got: np.ndarray, tolerance: Tolerance
+    exercise: Exercise,
+    case: Case,
+    expected: np.ndarray,
+    got: np.ndarray,
+    tolerance: Tolerance,
+    printed: Printing = Printing(),
 ) -> Verdict:
-    intro = describe(case)
+    intro = printed.describe(case)
     if got.shape != expected.shape:
         return Verdict(
             "failed", f"{intro}\nwrong shape: expected {expected.shape}, got {got.shape}"
@@ -216,12 +250,14 @@ def judge_values(
         f"{difference[worst]:.4g} at {position(worst)}",
     ]
     if case.public:
-        lines += [show(expected, "expected "), show(got, "got      ")]
+        lines += [printed.show(expected, "expected "), printed.show(got, "got      ")]
     return Verdict("failed", "\n".join(lines))
 
 
-def judge_shape_tuple(case: Case, expected: np.ndarray, got: np.ndarray) -> Verdict:
-    intro = describe(case)
+def judge_shape_tuple(
+    case: Case, expected: np.ndarray, got: np.ndarray, printed: Printing = Printing()
+) -> Verdict:
+    intro = printed.describe(case)
     flat = got.reshape(-1) if got.ndim else got.reshape(1)
     if got.ndim != 1 or flat.size != expected.size:
         return Verdict(
@@ -246,12 +282,14 @@ def judge_shape_tuple(case: Case, expected: np.ndarray, got: np.ndarray) -> Verd
     )
 
 
-def judge_inputs_unchanged(case: Case, result: SandboxResult) -> Verdict | None:
+def judge_inputs_unchanged(
+    case: Case, result: SandboxResult, printed: Printing = Printing()
+) -> Verdict | None:
     for name, before in case.inputs.items():
         after = result.inputs_after.get(name)
         if after is None or after.shape != before.shape or not np.array_equal(after, before):
             mutated = f"the result is right, but the function changed its input {name} in place"
-            return Verdict("failed", f"{describe(case)}\n{mutated}", mutated)
+            return Verdict("failed", f"{printed.describe(case)}\n{mutated}", mutated)
     return None
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from grader import mxnet_backend
+from grader.array_api import DESCRIPTIONS, ND, NP
 from grader.cases import EXERCISES, Case, cases_for
 from grader.checks import NOT_IMPLEMENTED, comparison, judge
 from grader.config import CourseConfig, ExerciseConfig
@@ -22,9 +23,11 @@ from grader.examples import (
     smallest_failing_example,
 )
 from grader.isolation import choose_isolation
-from grader.policy import Violation, violations
+from grader.names import NearMiss, near_misses, seems_to_be
+from grader.policy import Violation, calls, violations
 from grader.report import PRINTED_WHILE_LOADING, ExerciseResult, Report, TestResult
 from grader.sandbox import LoadResult, Sandbox, WorkerPool
+from grader.scoring import award, discriminating
 from grader.submission import Submission, read_submission
 
 DEVICE_CHOICES = ("cpu", "gpu", "all")
@@ -63,6 +66,7 @@ class ExercisePlan:
     config: ExerciseConfig
     cases: tuple[Case, ...]
     expected: tuple[np.ndarray, ...]
+    proves: tuple[bool, ...]  # per case: whether passing it shows computing (scoring.py)
 
 
 @functools.lru_cache(maxsize=4)
@@ -72,9 +76,13 @@ def plan_exercises(config: CourseConfig, seed: int) -> tuple[ExercisePlan, ...]:
     oracle = mxnet_backend.MXNetOracle()
     plans = []
     for exercise in config.exercises:
-        cases = cases_for(exercise.name, exercise.public_cases, exercise.hidden_cases, seed, oracle)
+        tolerance = (exercise.tolerance.rtol, exercise.tolerance.atol)
+        cases = cases_for(
+            exercise.name, exercise.public_cases, exercise.hidden_cases, seed, oracle, tolerance
+        )
         expected = tuple(EXERCISES[exercise.name].expected(case, oracle) for case in cases)
-        plans.append(ExercisePlan(exercise, tuple(cases), expected))
+        proves = tuple(discriminating(c, e, exercise.tolerance) for c, e in zip(cases, expected))
+        plans.append(ExercisePlan(exercise, tuple(cases), expected, proves))
     return tuple(plans)
 
 
@@ -93,23 +101,31 @@ def grade_exercise(
     sandbox: Sandbox,
     loaded: LoadResult,
     violation: Violation | None = None,
+    near_miss: NearMiss | None = None,
 ) -> ExerciseResult:
     exercise, spec = plan.config, EXERCISES[plan.config.name]
+    api = sandbox.apis.of(exercise.name) if sandbox else NP
     counted = sum(d.counted for d in devices) * len(plan.cases)
     share = exercise.points / counted if counted else 0.0
     defined_at = loaded.defined.get(exercise.name)
     given_up: dict[str, str] = {}  # device -> why the rest of this exercise is not run there
-    tests = []
+    tests, evidence = [], []
     failures = Failures()
-    for case, expected in zip(plan.cases, plan.expected):
+    for case, expected, proves in zip(plan.cases, plan.expected, plan.proves, strict=True):
         for device in devices:
+            evidence.append(proves)
             output, seconds, diagnosis, compared = "", 0.0, "", None
             if device.skip_reason:
                 status, message = ("error" if device.counted else "skipped"), device.skip_reason
             elif loaded.failure:
                 status, message = loaded.failure_status, f"not run: {loaded.failure}"
             elif defined_at is None:
-                status, message = "failed", f"{exercise.name} is not defined in the submission"
+                status = "failed"
+                message = (
+                    near_miss.message()
+                    if near_miss
+                    else f"{exercise.name} is not defined in the submission"
+                )
             elif violation is not None:
                 status, message = "failed", violation.message()
             elif device.device in given_up:
@@ -122,7 +138,9 @@ def grade_exercise(
                     device.device,
                     exercise.time_limit_seconds,
                 )
-                verdict = judge(spec, case, expected, result, exercise.tolerance, device.device)
+                verdict = judge(
+                    spec, case, expected, result, exercise.tolerance, device.device, api
+                )
                 status, message = verdict.status, verdict.message
                 output, seconds = result.output, result.seconds
                 diagnosis = verdict.diagnosis
@@ -152,7 +170,8 @@ def grade_exercise(
     example = None
     if failures.first is not None:
         example = failing_example(plan, sandbox, failures.first, failures.smallest_shown())
-    return ExerciseResult(exercise.name, tuple(tests), defined_at, example=example)
+    tests = award(tests, evidence, exercise.credit)
+    return ExerciseResult(exercise.name, tests, defined_at, example=example, api=api)
 
 
 def failing_example(
@@ -160,6 +179,7 @@ def failing_example(
 ) -> TestResult | None:
     """The smallest input that may be shown and fails like target, as an unscored test."""
     exercise, spec = plan.config, EXERCISES[plan.config.name]
+    api = sandbox.apis.of(exercise.name)
     kept = KEPT_FOR_GRADING * sandbox.limits.submission_seconds
     budget = min(SECONDS_PER_EXERCISE, sandbox.seconds_left() - kept)
     if budget <= 0:
@@ -168,7 +188,7 @@ def failing_example(
     def run(case: Case, expected: np.ndarray, seconds: float):
         seconds = min(seconds, exercise.time_limit_seconds)
         result = sandbox.call(exercise.name, case.inputs, case.params, "cpu", seconds)
-        return judge(spec, case, expected, result, exercise.tolerance, "cpu"), result
+        return judge(spec, case, expected, result, exercise.tolerance, "cpu", api), result
 
     examples, answers = example_plan(exercise.name)
     found = smallest_failing_example(target, examples, answers, smaller_than, run, budget)
@@ -190,8 +210,48 @@ def failing_example(
     )
 
 
-def dependency_notes(results: list[ExerciseResult], config: CourseConfig) -> list[ExerciseResult]:
-    """Point a failing exercise at a failing exercise it builds on: fix that one first."""
+def identity_notes(
+    results: list[ExerciseResult], plans: tuple[ExercisePlan, ...], sandbox: Sandbox
+) -> list[ExerciseResult]:
+    """A definition that passes nothing but gives another exercise's answer to that
+    exercise's first public example is said to be that exercise (`corr2d` holding the
+    multi-channel version). Only array functions called as f(X, K) are compared."""
+    by_name = {plan.config.name: plan for plan in plans}
+    alike = [
+        name
+        for name, plan in by_name.items()
+        if EXERCISES[name].call == f"{name}(X, K)" and any(c.public for c in plan.cases)
+    ]
+
+    def answers(exercise: str, other: str) -> bool:
+        plan = by_name[other]
+        case, expected = next((c, e) for c, e in zip(plan.cases, plan.expected) if c.public)
+        limit = min(plan.config.time_limit_seconds, by_name[exercise].config.time_limit_seconds)
+        result = sandbox.call(exercise, case.inputs, case.params, "cpu", limit)
+        verdict = judge(EXERCISES[other], case, expected, result, plan.config.tolerance, "cpu")
+        return verdict.status == "passed"
+
+    annotated = []
+    for result in results:
+        failing = (
+            result.name in alike
+            and result.defined_at is not None
+            and result.count("passed") == 0
+            and any(t.status in ("failed", "error") for t in result.tests)
+            and any(t.seconds > 0 for t in result.tests)  # its code ran: not a rule broken
+            and not any(NOT_IMPLEMENTED in t.message for t in result.tests)
+            and sandbox.seconds_left() > KEPT_FOR_GRADING * sandbox.limits.submission_seconds
+        )
+        note = seems_to_be(result.name, alike, answers) if failing else None
+        annotated.append(replace(result, notes=(*result.notes, note)) if note else result)
+    return annotated
+
+
+def dependency_notes(
+    results: list[ExerciseResult], config: CourseConfig, submission: Submission | None = None
+) -> list[ExerciseResult]:
+    """Point a failing exercise at a failing exercise it builds on: fix that one first. With
+    the submission, only where its definition really uses that exercise's code."""
     by_name = {r.name: r for r in results}
     annotated = []
     for result in results:
@@ -199,6 +259,8 @@ def dependency_notes(results: list[ExerciseResult], config: CourseConfig) -> lis
         failing = [t for t in result.tests if t.status not in ("passed", "skipped")]
         if failing and not all(NOT_IMPLEMENTED in t.message for t in failing):
             for used in config.exercise(result.name).uses:
+                if submission is not None and not calls(submission, result.name, used):
+                    continue
                 dependency = by_name[used]
                 if dependency.score < dependency.max_score:
                     bad = (
@@ -237,6 +299,19 @@ def submission_notes(problems: tuple[str, ...], loaded: LoadResult) -> tuple[str
     if loaded.output.strip():
         notes.append(f"{PRINTED_WHILE_LOADING}\n" + loaded.output.rstrip())
     return tuple(notes)
+
+
+def api_notes(results: list[ExerciseResult]) -> tuple[str, ...]:
+    """Which definitions were graded in the legacy nd API (np, the exercises' own, goes
+    without saying; every exercise's API is in the JSON report)."""
+    legacy = [r.name for r in results if r.defined_at is not None and r.api == ND]
+    if not legacy:
+        return ()
+    return (
+        f"{', '.join(legacy)} {'is' if len(legacy) == 1 else 'are'} written in "
+        f"{DESCRIPTIONS[ND]}: {'it was' if len(legacy) == 1 else 'they were'} given "
+        f"NDArrays and graded in that API",
+    )
 
 
 def uses_gpu(choice: str | None, config: CourseConfig) -> bool:
@@ -295,20 +370,30 @@ def grade_submission(
         loading = time.monotonic()
         loaded = sandbox.load() if sandbox else LoadResult({}, (), 0, (), "")
         load_seconds = time.monotonic() - loading
+        misses = near_misses(submission, names)
         results = [
-            grade_exercise(plan, devices, sandbox, loaded, broken_rules.get(plan.config.name))
+            grade_exercise(
+                plan,
+                devices,
+                sandbox,
+                loaded,
+                broken_rules.get(plan.config.name),
+                misses.get(plan.config.name),
+            )
             for plan in plans
         ]
+        if sandbox:
+            results = identity_notes(results, plans, sandbox)
     finally:
         if sandbox:
             sandbox.close()
-    notes = submission_notes(submission.problems, loaded)
+    notes = submission_notes(submission.problems, loaded) + api_notes(results)
     if confinement.note:
         notes = (confinement.note, *notes)
     return Report(
         submission=submission.name,
         seed=seed,
-        exercises=tuple(dependency_notes(results, config)),
+        exercises=tuple(dependency_notes(results, config, submission)),
         notes=notes,
         isolation=confinement.mode,
         framework=mxnet_backend.FRAMEWORK,

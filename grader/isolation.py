@@ -33,6 +33,7 @@ SYSTEM_PATHS = (
     "/etc/passwd",
     "/etc/group",
     "/etc/nsswitch.conf",
+    "/etc/fonts",  # matplotlib (the book's d2l.plt) asks fontconfig for the fonts
 )
 USR_MERGE_LINKS = {"/lib": "usr/lib", "/lib64": "usr/lib64", "/bin": "usr/bin", "/sbin": "usr/sbin"}
 
@@ -99,6 +100,7 @@ def bubblewrap_command(argv: list[str], workdir: Path, uid: int | None) -> list[
         "--tmpfs",
         str(SANDBOX_TMP),
     ]
+    command += ["--perms", "0755", "--dir", "/etc"]  # readable by the unprivileged uid
     for path in SYSTEM_PATHS:
         command += ["--ro-bind-try", path, path]
     for link, target in USR_MERGE_LINKS.items():

@@ -15,8 +15,10 @@ from typing import Any
 import numpy as onp
 
 FRAMEWORK = "mxnet"
-ARRAY_TYPE = "mxnet.numpy.ndarray"  # what a returned array's type is called in results
-ARRAY_DESCRIPTION = "an mxnet.np array"
+# What a returned array's type is called in results, for each of MXNet's two array APIs.
+ARRAY_TYPES = {"np": "mxnet.numpy.ndarray", "nd": "mxnet.ndarray.ndarray.NDArray"}
+ARRAY_DESCRIPTIONS = {ARRAY_TYPES["np"]: "an mxnet.np array", ARRAY_TYPES["nd"]: "an NDArray"}
+ARRAY_DESCRIPTION = "an MXNet array"
 SAME_DEVICE_HINT = (
     "create new arrays on the input's device (for example np.zeros(shape, ctx=X.ctx)), "
     "not on a fixed one"
@@ -24,11 +26,22 @@ SAME_DEVICE_HINT = (
 
 
 def _mxnet():
-    import mxnet as mx
-    from mxnet import npx
+    from grader.mxnet_compat import import_mxnet
 
-    npx.set_np()
+    import_mxnet()  # numpy 1.26/2.x and Python 3.12+ names first; a missing library said plainly
+    import mxnet as mx
+
     return mx
+
+
+def use_api(api: str) -> None:
+    """Put MXNet in the mode an array API runs in: np (`npx.set_np()`) or legacy nd. Gluon
+    makes its parameters in the current mode, so nd code must not run in np mode."""
+    npx = _mxnet().npx
+    if api == "nd":
+        npx.reset_np()
+    else:
+        npx.set_np()
 
 
 def gpu_count() -> int:
@@ -44,6 +57,7 @@ class MXNetOracle:
 
     def __init__(self) -> None:
         self.mx = _mxnet()
+        use_api("np")
 
     def convolve(self, data, weight, bias=None, padding=(0, 0), strides=(1, 1)) -> onp.ndarray:
         np, npx = self.mx.np, self.mx.npx
@@ -85,8 +99,11 @@ def context(device: str):
     return mx.cpu(0) if device == "cpu" else mx.gpu(int(device[3:] or 0))
 
 
-def on_device(array: onp.ndarray, ctx):
-    return _mxnet().np.array(array, dtype="float32", ctx=ctx)
+def on_device(array: onp.ndarray, ctx, api: str = "np"):
+    """A float32 copy of array on ctx, as an array of the given API."""
+    mx = _mxnet()
+    module = mx.nd if api == "nd" else mx.np
+    return module.array(array, dtype="float32", ctx=ctx)
 
 
 def call_array_function(fn: Callable, inputs: dict, params: dict, ctx):
@@ -161,12 +178,19 @@ CALLERS: dict[str, Callable] = {
 
 
 def call_exercise(
-    exercise: str, fn: Callable, inputs: dict[str, onp.ndarray], params: dict, device: str
+    exercise: str,
+    fn: Callable,
+    inputs: dict[str, onp.ndarray],
+    params: dict,
+    device: str,
+    api: str = "np",
 ) -> tuple[Any, dict[str, onp.ndarray]]:
-    """Run one case on one device; return the raw result and the inputs as they are afterwards."""
+    """Run one case on one device, with inputs of the API the student's code is written in;
+    return the raw result and the inputs as they are afterwards."""
     mx = _mxnet()
+    use_api(api)
     ctx = context(device)
-    placed = {name: on_device(array, ctx) for name, array in inputs.items()}
+    placed = {name: on_device(array, ctx, api) for name, array in inputs.items()}
     mx.random.seed(0, ctx="all")
     onp.random.seed(0)
     with ctx:

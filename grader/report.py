@@ -59,6 +59,7 @@ class ExerciseResult:
     defined_at: str | None  # where the graded definition is, None if missing
     notes: tuple[str, ...] = ()
     example: TestResult | None = None  # the smallest failing input found, shown in full; unscored
+    api: str = "np"  # the framework's array API the definition is written in (MXNet: np or nd)
 
     @property
     def score(self) -> float:
@@ -138,6 +139,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
                 "score": exercise.score,
                 "max_score": exercise.max_score,
                 "defined_at": exercise.defined_at,
+                "api": exercise.api,
                 "notes": list(exercise.notes),
                 "tests": [test_to_dict(t) for t in exercise.tests],
                 "example": test_to_dict(exercise.example) if exercise.example else None,
@@ -177,6 +179,7 @@ def report_from_dict(document: dict[str, Any]) -> Report:
             defined_at=e["defined_at"],
             notes=tuple(e.get("notes", ())),
             example=test_from_dict(e["example"]) if e.get("example") else None,
+            api=e.get("api", "np"),
         )
         for e in document["exercises"]
     )

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from grader import protocol
+from grader.array_api import array_apis
 from grader.config import Limits
 from grader.isolation import (
     GRADER_PACKAGE,
@@ -341,6 +342,7 @@ class Sandbox:
         which imported MXNet once; without one, in a worker of its own."""
         self.submission, self.names, self.limits = submission, names, limits
         self.isolation, self.pool = isolation, pool
+        self.apis = array_apis(submission, names)  # each call's inputs are of its name's API
         self.resource_limits = resource_limits(limits, memory_limit)
         self.restarts = 0
         self.skipped: list[str] = []  # statements that hung loading, skipped from then on
@@ -504,6 +506,7 @@ class Sandbox:
             "names": self.names,
             "skip": self.skipped,
             "result_bytes": self.limits.result_bytes,
+            "api": self.apis.submission,
         }
 
     def failed_load(self, reason: str, status: str = "error") -> LoadResult:
@@ -577,6 +580,7 @@ class Sandbox:
             "device": device,
             "params": params,
             "input_names": list(inputs),
+            "api": self.apis.of(exercise),
         }
         started = time.monotonic()
         deadline = self.within(time_limit)

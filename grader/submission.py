@@ -7,6 +7,8 @@ one cell per code cell, with IPython-only lines (`!pip ...`, `%matplotlib ...`) 
 
 from __future__ import annotations
 
+import ast
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +51,16 @@ def without_ipython_lines(text: str) -> str:
     return "\n".join(IPYTHON_LINE.sub(r"\1pass  # ", line) for line in text.splitlines())
 
 
+def python_text(text: str) -> str:
+    """A .py file's code; cells copied from a notebook keep their `%matplotlib inline` and
+    `!pip` lines, which are taken out only when the file is not Python with them."""
+    try:
+        ast.parse(text)
+    except (SyntaxError, ValueError):
+        return without_ipython_lines(text)
+    return text
+
+
 def read_text(path: Path) -> str:
     if path.stat().st_size > MAX_FILE_BYTES:
         raise ValueError(f"{path.name} is larger than {MAX_FILE_BYTES // 2**20} MiB")
@@ -62,18 +74,44 @@ def read_source(path: Path) -> SourceFile:
     """One file as cells; raises ValueError with a readable reason if it cannot be read."""
     text = read_text(path)
     if path.suffix == ".py":
-        return SourceFile(path.name, path.stem, (Cell(path.name, text),))
+        return SourceFile(path.name, path.stem, (Cell(path.name, python_text(text)),))
     try:
-        notebook = nbformat.reads(text, as_version=4)
+        sources = notebook_code_cells(text)
     except Exception as error:  # nbformat raises several kinds for malformed JSON
         reason = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
         raise ValueError(f"{path.name} is not a readable notebook: {reason}") from None
     cells = tuple(
-        Cell(f"{path.name}, cell {number}", without_ipython_lines(cell.source))
-        for number, cell in enumerate(notebook.cells, start=1)
-        if cell.get("cell_type") == "code" and isinstance(cell.get("source"), str)
+        Cell(f"{path.name}, cell {number}", without_ipython_lines(source))
+        for number, source in sources
     )
     return SourceFile(path.name, "__main__", cells)
+
+
+def notebook_code_cells(text: str) -> list[tuple[int, str]]:
+    """(cell number, source) of each code cell, from any nbformat version. Old notebooks
+    (nbformat 1-3, IPython before 3.0) are upgraded with nbformat; one that its converter
+    refuses (a key missing that old front ends never wrote) is read from its worksheets."""
+    try:
+        notebook = nbformat.reads(text, as_version=4)
+    except Exception:
+        document = json.loads(text)
+        version = document.get("nbformat") if isinstance(document, dict) else None
+        if not (isinstance(version, int) and version < 4):
+            raise
+        sheets = [w for w in document.get("worksheets") or [] if isinstance(w, dict)]
+        cells = [c for w in sheets for c in w.get("cells") or []] or document.get("cells") or []
+    else:
+        cells = notebook.cells
+    found = []
+    for number, cell in enumerate(cells, start=1):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", cell.get("input"))
+        if isinstance(source, list) and all(isinstance(line, str) for line in source):
+            source = "".join(source)
+        if isinstance(source, str):
+            found.append((number, source))
+    return found
 
 
 def read_submission(path: Path) -> Submission:

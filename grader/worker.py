@@ -125,9 +125,9 @@ def student_frames(error: BaseException, filenames: set[str]) -> str:
 
 class Worker:
     def __init__(self, request_fd: int, response_fd: int, sweep_namespace: bool) -> None:
-        from grader import mxnet_backend, protocol
+        from grader import book_packages, mxnet_backend, protocol
 
-        self.backend, self.protocol = mxnet_backend, protocol
+        self.backend, self.protocol, self.book = mxnet_backend, protocol, book_packages
         self.reader = protocol.Reader(request_fd)
         self.response_fd = response_fd
         self.namespace: dict[str, Any] = {}
@@ -149,6 +149,10 @@ class Worker:
 
     def serve(self) -> None:
         self.backend.context("cpu")  # imports MXNet once, before any student code
+        if self.role == "zygote":  # what the book's packages import, once for every submission
+            self.book.preload()
+        else:
+            self.book.install()
         sys.path.append(os.getcwd())  # after the real packages: a student's numpy.py shadows none
         self.tmp_at_start = set(os.listdir("/tmp")) if self.sweep_namespace else set()
         self.reply({"event": "ready", "framework": self.backend.FRAMEWORK})
@@ -160,6 +164,7 @@ class Worker:
             elif op == "load" and self.role == "submission":
                 self.result_bytes = int(message.header["result_bytes"])
                 self.skip = set(message.header.get("skip", []))
+                self.backend.use_api(message.header.get("api", "np"))
                 self.reply(self.load(message.header["sources"], message.header["names"]))
             elif op == "begin" and self.role == "submission":
                 self.begin_exercise_process()
@@ -256,7 +261,7 @@ class Worker:
 
     def load(self, sources: list[dict], names: list[str]) -> dict[str, Any]:
         """Execute every source; bind each graded name to its chosen definition."""
-        self.namespace = {"__builtins__": builtins}
+        self.namespace = {"__builtins__": builtins, **self.book.notebook_names()}
         definitions: dict[str, list[Definition]] = {name: [] for name in names}
         errors: list[dict[str, str]] = []
         for source in sources:
@@ -358,7 +363,12 @@ class Worker:
         started = time.perf_counter()
         try:
             value, after = self.backend.call_exercise(
-                exercise, self.namespace[exercise], inputs, header["params"], header["device"]
+                exercise,
+                self.namespace[exercise],
+                inputs,
+                header["params"],
+                header["device"],
+                header.get("api", "np"),
             )
             type_name, array, context = self.backend.plain_result(value)
         except self.backend.WrongInterface as error:

@@ -135,3 +135,28 @@ def test_shapes_must_be_whole_numbers_in_a_pair():
     assert "expected whole numbers" in half.message
     triple = verdict(answer((4, 4, 1), "builtins.tuple", None, case), case, expected, SHAPES)
     assert "expected a (height, width) pair" in triple.message
+
+
+NDARRAY = "mxnet.ndarray.ndarray.NDArray"
+
+
+def test_an_ndarray_or_np_array_passes_in_either_api_without_a_note():
+    for type_name in (NDARRAY, "mxnet.numpy.ndarray"):
+        result = judge(
+            CORR2D, PUBLIC, EXPECTED, answer(EXPECTED, type_name), TOLERANCE, "cpu", "nd"
+        )
+        assert (result.status, result.message) == ("passed", "")
+
+
+def test_nd_code_sees_its_values_printed_the_way_nd_prints_them():
+    got = EXPECTED.copy()
+    got[1, 0] = 40
+    result = judge(CORR2D, PUBLIC, EXPECTED, answer(got, NDARRAY), TOLERANCE, "cpu", "nd")
+    assert "X = [[0. 1. 2.]\n" in result.message
+    assert "expected [[19. 25.]\n          [37. 43.]]\n         <NDArray 2x2 @cpu(0)>" in (
+        result.message
+    )
+    listed = judge(
+        CORR2D, PUBLIC, EXPECTED, answer(EXPECTED.tolist(), "builtins.list"), TOLERANCE, "cpu", "nd"
+    )
+    assert "note: returned a list, not an NDArray; graded it by value" in listed.message

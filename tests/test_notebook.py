@@ -49,3 +49,25 @@ def test_earlier_check_calls_are_not_graded_again():
         "pass",
         "x = 1",
     ]
+
+
+def test_check_grades_a_notebook_written_in_the_nd_api_with_the_books_package(tmp_path):
+    notebook = executed(
+        [
+            "%matplotlib inline\nimport d2lzh as d2l\nfrom mxnet import nd",
+            "def corr2d(X, K):\n"
+            "    h, w = K.shape\n"
+            "    Y = nd.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1))\n"
+            "    for i in range(Y.shape[0]):\n"
+            "        for j in range(Y.shape[1]):\n"
+            "            Y[i, j] = (X[i: i + h, j: j + w] * K).sum()\n"
+            "    return Y",
+            "def corr2d_multi_in(X, K):\n"
+            "    return nd.add_n(*[d2l.corr2d(x, k) for x, k in zip(X, K)])",
+            "from grader import check\ncheck('corr2d', 'corr2d_multi_in')",
+        ],
+        tmp_path,
+    )
+    text = notebook.cells[-1].outputs[-1]["data"]["text/plain"]
+    assert "[pass] corr2d" in text and "[pass] corr2d_multi_in" in text, text
+    assert "written in MXNet's legacy nd API" in text

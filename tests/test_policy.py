@@ -2,7 +2,7 @@ import pytest
 from conftest import ALL_NAMES, full_marks, grade_on_cpu, small_config, solution_text, write
 
 from grader.config import ExerciseConfig, Tolerance
-from grader.policy import violations
+from grader.policy import calls, violations
 from grader.submission import read_submission
 
 
@@ -72,3 +72,91 @@ def test_a_broken_rule_fails_only_that_exercise(tmp_path, course):
     assert full_marks(report) == ALL_NAMES - {"corr2d_multi_in_out_1x1"}
     exercise = {e.name: e for e in report.exercises}["corr2d_multi_in_out_1x1"]
     assert all("uses corr2d_multi_in (cheat.py, line" in t.message for t in exercise.tests)
+
+
+CONV2D_CALLING = """
+import conv_layer
+from d2l import mxnet as d2l
+from mxnet.gluon import nn
+
+
+def corr2d(X, K):
+    return X
+
+
+def window_sum(x, k):
+    return {body}
+
+
+class Conv2D(nn.Block):
+    def forward(self, x):
+        return window_sum(x, self.weight.data()) + self.bias.data()
+"""
+
+
+@pytest.mark.parametrize(
+    "body, uses_own",
+    [
+        ("corr2d(x, k)", True),  # through a helper
+        ("conv_layer.corr2d(x, k)", True),  # the student's other file
+        ("d2l.corr2d(x, k)", False),  # the book's, not the student's
+        ("(x[:1, :1] * k).sum()", False),  # its own loop
+    ],
+)
+def test_calls_follows_helpers_to_the_submissions_own_function(tmp_path, body, uses_own):
+    path = write(tmp_path, "student.py", CONV2D_CALLING.format(body=body))
+    write(tmp_path, "conv_layer.py", "def corr2d(X, K):\n    return X\n")
+    submission = read_submission(tmp_path if "conv_layer." in body else path)
+    assert calls(submission, "Conv2D", "corr2d") is uses_own
+
+
+def test_a_dependency_note_only_where_the_definition_uses_the_failing_exercise(tmp_path):
+    """Conv2D with a loop of its own and no bias, beside a flipped corr2d: no note blames
+    corr2d. corr2d_multi_in calls corr2d and gets the note."""
+    own_loop = (
+        "    def forward(self, x):\n"
+        "        K = self.weight.data()\n"
+        "        h, w = K.shape\n"
+        "        Y = np.zeros((x.shape[0] - h + 1, x.shape[1] - w + 1))\n"
+        "        for i in range(Y.shape[0]):\n"
+        "            for j in range(Y.shape[1]):\n"
+        "                Y[i, j] = (x[i : i + h, j : j + w] * K).sum()\n"
+        "        return Y\n"
+    )
+    text = solution_text().replace(
+        "(X[i : i + h, j : j + w] * K).sum()", "(X[i : i + h, j : j + w] * np.flip(K)).sum()"
+    )
+    text = text.replace(
+        "    def forward(self, x):\n        # BEGIN SOLUTION\n"
+        "        return corr2d(x, self.weight.data()) + self.bias.data()\n",
+        own_loop + "        # BEGIN SOLUTION\n",
+    )
+    assert own_loop in text
+    graded = grade_on_cpu(write(tmp_path, "s.py", text), small_config())
+    report = {e.name: e for e in graded.exercises}
+    assert report["Conv2D"].score < report["Conv2D"].max_score
+    assert not any("builds on" in note for note in report["Conv2D"].notes)
+    assert any("builds on corr2d" in note for note in report["corr2d_multi_in"].notes)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "from d2l import mxnet as d2l\ncorr2d = d2l.corr2d\n",
+        "from d2l.mxnet import corr2d\n",
+        "import d2lzh as gb\ndef corr2d(X, K):\n    return gb.corr2d(X, K)\n",
+        "import gluonbook\ndef corr2d(X, K):\n    return gluonbook.corr2d(X, K)\n",
+        "import d2l\ndef corr2d(X, K):\n    return d2l.corr2d(X, K)\n",
+    ],
+)
+def test_the_books_own_implementation_never_earns_its_exercise(tmp_path, text):
+    (violation,) = check(tmp_path, text, rule("corr2d")).values()
+    assert violation.where.startswith("student.py, line ")
+
+
+def test_the_books_corr2d_inside_the_channel_exercises_is_the_books_own_code(tmp_path):
+    text = (
+        "import d2l\ndef corr2d_multi_in(X, K):\n"
+        "    return sum(d2l.corr2d(x, k) for x, k in zip(X, K))\n"
+    )
+    assert check(tmp_path, text, rule("corr2d_multi_in")) == {}

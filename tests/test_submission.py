@@ -72,3 +72,15 @@ def test_an_empty_folder_is_a_problem(tmp_path):
 def test_a_path_that_does_not_exist_is_a_usage_error(tmp_path):
     with pytest.raises(SubmissionNotFound):
         read_submission(tmp_path / "nowhere.py")
+
+
+def test_magics_copied_into_a_py_file_become_pass_only_where_they_break_it(tmp_path):
+    copied = "%matplotlib inline\n!pip install d2l\nimport math\n"
+    (source,) = read_submission(write(tmp_path, "copied.py", copied)).sources
+    assert source.cells[0].text.splitlines()[:2] == [
+        "pass  # matplotlib inline",
+        "pass  # pip install d2l",
+    ]
+    valid = 'TEXT = """\n%d items\n"""\n'  # a line of a string that starts with %
+    (source,) = read_submission(write(tmp_path, "valid.py", valid)).sources
+    assert source.cells[0].text == valid

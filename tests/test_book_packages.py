@@ -1,0 +1,56 @@
+"""The book's packages in the worker: every generation's `d2l` names, and a notebook's kernel."""
+
+import importlib
+
+import numpy as onp
+import pytest
+from conftest import full_marks, grade_on_cpu, small_config, write
+
+from grader import book_packages, mxnet_backend
+
+X = onp.arange(9, dtype="float32").reshape(3, 3)
+K = onp.array([[0, 1], [2, 3]], dtype="float32")
+
+
+@pytest.mark.parametrize("api", ["nd", "np"])
+def test_the_flat_corr2d_keeps_its_input_api(api):
+    mx = mxnet_backend._mxnet()
+    mxnet_backend.use_api(api)
+    try:
+        placed = [mxnet_backend.on_device(a, mx.cpu(), api) for a in (X, K)]
+        Y = book_packages.flat_corr2d(*placed)
+        kind = mx.nd.NDArray if api == "nd" else mx.np.ndarray
+        assert type(Y) is kind
+        assert Y.asnumpy().tolist() == [[19, 25], [37, 43]]
+    finally:
+        mxnet_backend.use_api("np")  # the oracle's mode, for the tests in this process
+
+
+def test_import_d2l_serves_the_flat_names_and_the_framework_modules():
+    book_packages.install()
+    d2l = importlib.import_module("d2l")
+    assert d2l.corr2d is book_packages.flat_corr2d
+    assert callable(d2l.try_gpu), "other flat names come from d2l 1.0's MXNet module"
+    from d2l import mxnet as d2l_mxnet  # the 1.0 way still imports the module itself
+
+    assert d2l_mxnet.corr2d is not book_packages.flat_corr2d
+    with pytest.raises(AttributeError, match="no attribute 'not_a_name'"):
+        d2l.not_a_name  # noqa: B018
+
+
+def test_notebook_code_finds_its_kernel(capsys):
+    names = book_packages.notebook_names()
+    assert names["get_ipython"]().run_line_magic("matplotlib", "inline") is None
+    names["display"]([1, 2])
+    assert capsys.readouterr().out == "[1, 2]\n"
+
+
+def test_the_book_package_never_earns_the_exercise_it_implements(tmp_path):
+    text = (
+        "from mxnet import npx\nnpx.set_np()\nfrom d2l import mxnet as d2l\ncorr2d = d2l.corr2d\n"
+    )
+    report = grade_on_cpu(write(tmp_path, "student.py", text), small_config())
+    corr2d = next(e for e in report.exercises if e.name == "corr2d")
+    assert corr2d.score == 0
+    assert corr2d.tests[0].message.startswith("corr2d uses d2l.corr2d (student.py, line 4)")
+    assert "corr2d" not in full_marks(report)
