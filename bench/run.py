@@ -2,10 +2,11 @@
 
 Each single-submission measurement is a fresh process, repeated; rounds interleave the
 commands so that machine noise hits them alike. Then a synthetic class (correct and buggy
-submissions made from solutions/) is graded by `batch` with 1 job and with all cores. Prints
+submissions made from solutions/) is graded by `batch` with 1 job and with all cores, and
+the similarity check that ends a batch is timed on a class with code of its own. Prints
 Markdown tables for the README.
 
-    .venv/bin/python bench/run.py [--repeat 5] [--class-size 100]
+    .venv/bin/python bench/run.py [--repeat 5] [--class-size 100] [--only-similarity]
 """
 
 from __future__ import annotations
@@ -94,6 +95,43 @@ def batch_rows(size: int) -> list[str]:
     return rows
 
 
+def mixed_class(folder: Path, size: int) -> None:
+    """size single-file submissions, each exercise in one of the test class's five students'
+    styles, drawn at random: real code of their own, some of it shared by chance."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    import numpy as np
+    from classroom import ANA, BEN, CHLOE, DEV, ELI, EXTRA_IMPORTS, one_file, student_files
+
+    styles, imports = (ANA, BEN, CHLOE, DEV, ELI), "".join(EXTRA_IMPORTS.values())
+    rng = np.random.default_rng(0)
+    folder.mkdir(parents=True)
+    for number in range(size):
+        code = {name: styles[int(rng.integers(len(styles)))][name] for name in ANA}
+        text = imports + one_file(student_files(code))
+        (folder / f"student{number:03d}.py").write_text(text)
+
+
+def similarity_row(size: int) -> str:
+    """Markdown row: comparing every pair of a class, as batch does at its end."""
+    from grader.batch import write_similarity
+    from grader.cases import public_case_counts
+    from grader.config import load_config
+
+    config = load_config(ROOT / "config.yaml", public_case_counts())
+    with tempfile.TemporaryDirectory() as scratch:
+        folder, reports = Path(scratch) / "class", Path(scratch) / "reports"
+        mixed_class(folder, size)
+        reports.mkdir()
+        started, cpu = time.perf_counter(), time.process_time()
+        found = write_similarity(sorted(folder.iterdir()), reports, config)
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    pairs = size * (size - 1) // 2
+    return (
+        f"| similarity of {size} submissions ({pairs} pairs, {len(found.pairs)} listed "
+        f"with their pages) | {seconds:.1f} s ({cpu:.1f} s of CPU) |"
+    )
+
+
 def run_once(command: list[str]) -> tuple[float, str]:
     started = time.perf_counter()
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
@@ -108,7 +146,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--class-size", type=int, default=100)
+    parser.add_argument(
+        "--only-similarity", action="store_true", help="measure only the similarity check"
+    )
     args = parser.parse_args()
+    if args.only_similarity:
+        print("| what | wall time |\n|---|---|\n" + similarity_row(args.class_size))
+        return
 
     times: dict[str, list[float]] = {name: [] for name in COMMANDS}
     student_seconds, tests = [], 0
@@ -144,6 +188,8 @@ def main() -> None:
     print("| class | wall time | submissions per minute | overhead per submission |")
     print("|---|---|---|---|")
     print("\n".join(batch_rows(args.class_size)))
+    print("\nThe similarity check at the end of batch, measured once:\n")
+    print("| what | wall time |\n|---|---|\n" + similarity_row(args.class_size))
 
 
 if __name__ == "__main__":

@@ -24,10 +24,12 @@ from pathlib import Path
 
 from grader.config import CourseConfig
 from grader.exports import render_json
-from grader.html_report import render_html, render_overview
+from grader.html_report import render_html, render_overview, render_pair
 from grader.isolation import choose_isolation
+from grader.lms_exports import StagedExport, stage_export, warn
 from grader.report import Report, report_from_dict
 from grader.sandbox import WorkerPool
+from grader.similarity import SimilarityReport, check_class, similarity_csv
 
 REPORT_SUFFIX = ".json"
 PAGE_SUFFIX = ".html"
@@ -44,12 +46,31 @@ class BatchRow:
     seconds: float
 
 
-def submission_entries(folder: Path, skip: tuple[Path, ...] = ()) -> list[Path]:
-    """Each visible entry of the folder is a submission, in name order."""
+STAGING = ".submissions"  # inside the reports folder: each student's work, named by the student
+
+
+def staging_folder(reports: Path) -> Path:
+    return reports / STAGING
+
+
+def staged_submissions(
+    source: Path, skip: tuple[Path, ...] = (), staging: Path | None = None
+) -> StagedExport:
+    """One submission per student: each entry of a folder, or of an LMS export (a zip, or
+    Canvas, Moodle or Gradescope's layout; see grader/lms_exports.py)."""
     skipped = {p.resolve() for p in skip}
-    return sorted(
-        p for p in folder.iterdir() if not p.name.startswith(".") and p.resolve() not in skipped
-    )
+    if staging is None:
+        import tempfile
+
+        staging = Path(tempfile.mkdtemp(prefix="grader-submissions-"))
+    return stage_export(source, staging, skip=lambda path: path.resolve() in skipped)
+
+
+def submission_entries(
+    source: Path, skip: tuple[Path, ...] = (), staging: Path | None = None
+) -> list[Path]:
+    """Each student's submission, in id order; an entry's name is the student's id."""
+    return list(staged_submissions(source, skip, staging).entries)
 
 
 def row_from_report(report: Report) -> BatchRow:
@@ -141,14 +162,40 @@ def finished_rows(reports: Path) -> dict[str, BatchRow]:
     return {id: row_from_report(report) for id, report in finished_reports(reports).items()}
 
 
-def write_overview(rows: list[BatchRow], reports: Path, config: CourseConfig) -> Path:
+def write_overview(
+    rows: list[BatchRow],
+    reports: Path,
+    config: CourseConfig,
+    similarity: SimilarityReport | None = None,
+) -> Path:
     """The class page, from the gradebook rows and the reports on disk (resumed ones too)."""
     ids = {row.id for row in rows}
     graded = [report for id, report in finished_reports(reports).items() if id in ids]
     maxima = {e.name: e.points for e in config.exercises}
     path = reports / OVERVIEW
-    write_atomically(path, render_overview(rows, graded, maxima))
+    write_atomically(path, render_overview(rows, graded, maxima, similarity))
     return path
+
+
+SIMILARITY_CSV = "similarity.csv"
+
+
+def write_similarity(entries: list[Path], reports: Path, config: CourseConfig) -> SimilarityReport:
+    """Compare every pair of submissions' code: similarity.csv and a page per listed pair in
+    the reports folder. It reads the submissions' files only, after grading: no grade moves."""
+    threshold = config.similarity.threshold
+    try:
+        found = check_class(entries, config.similarity.boilerplate, threshold)
+    except ImportError as error:  # the grades and the overview must not be lost for it
+        found = SimilarityReport(threshold, 0, (), (f"code was not compared: {error}",))
+    write_atomically(reports / SIMILARITY_CSV, similarity_csv(found))
+    pages = reports / "similarity"
+    pages.mkdir(exist_ok=True)
+    for stale in pages.glob("*.html"):  # of a pair an earlier run listed
+        stale.unlink()
+    for pair in found.pairs:
+        write_atomically(reports / pair.page, render_pair(pair, found.threshold))
+    return found
 
 
 def gradebook_csv(rows: list[BatchRow], config: CourseConfig) -> str:
@@ -246,7 +293,9 @@ def run_batch(
 ) -> list[BatchRow]:
     """Grade every entry of folder; write the gradebook and one report per submission."""
     reports.mkdir(parents=True, exist_ok=True)
-    entries = submission_entries(folder, skip=(output, reports))
+    staged = staged_submissions(folder, skip=(output, reports), staging=staging_folder(reports))
+    warn(staged.notes)
+    entries = list(staged.entries)
     done = finished_rows(reports) if resume else {}
     rows = {name: row for name, row in done.items() if name in {e.name for e in entries}}
     tasks = [entry for entry in entries if entry.name not in rows]
@@ -265,5 +314,6 @@ def run_batch(
         if on_row:
             on_row(row)
     finished = sorted(rows.values(), key=lambda r: r.id)
-    write_overview(finished, reports, config)
+    similarity = write_similarity(entries, reports, config)
+    write_overview(finished, reports, config, similarity)
     return finished

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -500,9 +500,93 @@ def hidden_rng(seed: int, exercise: str) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(exercise.encode())])
 
 
-def cases_for(
-    exercise: str, public_count: int, hidden_count: int, seed: int, oracle: Oracle
+# -- what a non-computing answer gets -------------------------------------------------------------
+
+DEFAULT_TOLERANCE = (1e-4, 1e-4)  # (rtol, atol), as in the course config's defaults
+MAX_DRAWS = 20  # rounds of drawing that replace degenerate hidden cases
+
+
+def within(got: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> bool:
+    """The grader's own rule: abs(got - expected) <= atol + rtol * abs(expected)."""
+    return got.shape == expected.shape and bool(
+        np.all(np.abs(got - expected) <= atol + rtol * np.abs(expected))
+    )
+
+
+def given_values(case: Case) -> dict[str, np.ndarray]:
+    """Everything the call is given, as arrays: the input arrays and the numeric params."""
+    values = {name: np.asarray(a, dtype=np.float64) for name, a in case.inputs.items()}
+    for name, value in case.params.items():
+        if isinstance(value, (int, float, list, tuple)) and not isinstance(value, bool):
+            values[name] = np.asarray(value, dtype=np.float64)
+    return values
+
+
+def is_part_of(expected: np.ndarray, given: np.ndarray, rtol: float, atol: float) -> bool:
+    """Whether some block of given (the whole of it, a crop, one channel's crop) is expected."""
+    wanted = expected
+    while wanted.ndim > given.ndim and wanted.shape[0] == 1:
+        wanted = wanted[0]
+    if wanted.ndim == 0 or wanted.ndim > given.ndim:
+        return False
+    window = (1,) * (given.ndim - wanted.ndim) + wanted.shape
+    if any(w > g for w, g in zip(window, given.shape)):
+        return False
+    blocks = sliding_window_view(given, window).reshape(-1, *wanted.shape)
+    bound = atol + rtol * np.abs(wanted)
+    return bool(np.any(np.all(np.abs(blocks - wanted) <= bound, axis=tuple(range(1, blocks.ndim)))))
+
+
+def trivial_answer(
+    case: Case, expected: np.ndarray, rtol: float = 1e-4, atol: float = 1e-4
+) -> str | None:
+    """Which answer that computes nothing would pass this case: "all zeros", "a constant",
+    "the input X" (or a part of it), or None when only computing gets it right.
+
+    A passing test is evidence of work only when this is None (see scoring.py)."""
+    expected = np.asarray(expected, dtype=np.float64)
+    if expected.size == 0 or not np.all(np.isfinite(expected)):
+        return None
+    if within(np.zeros_like(expected), expected, rtol, atol):
+        return "all zeros"
+    middle = (expected.max() + expected.min()) / 2
+    if expected.size > 1 and within(np.full_like(expected, middle), expected, rtol, atol):
+        return "a constant"
+    for name, given in given_values(case).items():
+        if is_part_of(expected, given, rtol, atol):
+            whole = given.shape == expected.shape
+            return f"the input {name}" if whole else f"a part of the input {name}"
+    return None
+
+
+def hidden_cases(
+    exercise: str, count: int, seed: int, oracle: Oracle, rtol: float, atol: float
 ) -> list[Case]:
-    spec = EXERCISES[exercise]
-    hidden = spec.hidden_cases(hidden_rng(seed, exercise), hidden_count, oracle)
-    return spec.public_cases()[:public_count] + hidden
+    """count hidden cases, none of which a non-computing answer passes: a degenerate draw
+    (the kernel [[1]], an output of zeros) is replaced by the generator's next one."""
+    spec, rng = EXERCISES[exercise], hidden_rng(seed, exercise)
+    kept: list[Case] = []
+    for _ in range(MAX_DRAWS):
+        if len(kept) >= count:
+            break
+        drawn = spec.hidden_cases(rng, count - len(kept), oracle)
+        kept += [
+            case
+            for case in drawn
+            if trivial_answer(case, spec.expected(case, oracle), rtol, atol) is None
+        ]
+    return [replace(case, name=f"hidden-{i}") for i, case in enumerate(kept[:count], start=1)]
+
+
+def cases_for(
+    exercise: str,
+    public_count: int,
+    hidden_count: int,
+    seed: int,
+    oracle: Oracle,
+    tolerance: tuple[float, float] = DEFAULT_TOLERANCE,
+) -> list[Case]:
+    """The public cases, then hidden_count hidden ones; tolerance (rtol, atol) is the one
+    the exercise is judged with, which decides what a trivial answer would pass."""
+    hidden = hidden_cases(exercise, hidden_count, seed, oracle, *tolerance)
+    return EXERCISES[exercise].public_cases()[:public_count] + hidden

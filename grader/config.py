@@ -18,6 +18,8 @@ DEVICE_NAMES = ("cpu", "gpu")
 GPU_POLICIES = ("optional", "required")
 ISOLATION_MODES = ("auto", "strict", "basic")
 GRADESCOPE_VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+# How tests that a non-computing answer also passes earn points (see scoring.py).
+CREDIT_RULES = ("proportional", "all_or_nothing", "every_test")
 
 
 class ConfigError(ValueError):
@@ -40,6 +42,7 @@ class ExerciseConfig:
     tolerance: Tolerance
     uses: tuple[str, ...]
     forbidden: tuple[str, ...] = ()  # names the definition may not use (see policy.py)
+    credit: str = "proportional"  # one of CREDIT_RULES (see scoring.py)
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,14 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class SimilarityConfig:
+    """The code similarity check of `batch` (see similarity.py)."""
+
+    threshold: float = 0.5  # pairs at or above it are listed
+    boilerplate: tuple[Path, ...] = ()  # files and folders of code everyone starts from
+
+
+@dataclass(frozen=True)
 class CourseConfig:
     seed: int
     devices: tuple[str, ...]
@@ -66,6 +77,7 @@ class CourseConfig:
     isolation: str = "auto"
     gradescope_hidden_visibility: str = "after_published"  # for hidden cases
     source: str = "config.yaml"
+    similarity: SimilarityConfig = SimilarityConfig()
 
     def exercise(self, name: str) -> ExerciseConfig:
         return next(exercise for exercise in self.exercises if exercise.name == name)
@@ -156,6 +168,7 @@ EXERCISE_KEYS = {
     "tolerance",
     "uses",
     "forbidden",
+    "credit",
 }
 
 
@@ -188,6 +201,7 @@ def _exercise(
     configured: Any,
     default_time: float,
     default_tolerance: Tolerance,
+    default_credit: str = "proportional",
 ) -> ExerciseConfig:
     entry.refuse_unknown(EXERCISE_KEYS)
     public = entry.number("public_cases", available, integer=True)
@@ -202,6 +216,7 @@ def _exercise(
         tolerance=_tolerance(entry.section("tolerance"), default_tolerance),
         uses=_names(entry, "uses", configured),
         forbidden=_names(entry, "forbidden"),
+        credit=entry.choice("credit", default_credit, CREDIT_RULES),
     )
 
 
@@ -210,14 +225,45 @@ def _gradescope_visibility(section: _Section) -> str:
     return section.choice("hidden_visibility", "after_published", GRADESCOPE_VISIBILITIES)
 
 
+def config_folder(source: str) -> Path:
+    """The folder of the config file; the grader's own for a config not read from a file."""
+    path = Path(source)
+    return path.resolve().parent if path.is_file() else Path(__file__).resolve().parent.parent
+
+
+def _similarity(section: _Section, folder: Path) -> SimilarityConfig:
+    """The threshold, and the boilerplate paths (relative to the config file's folder)."""
+    section.refuse_unknown({"threshold", "boilerplate"})
+    threshold = float(section.number("threshold", SimilarityConfig.threshold))
+    if threshold > 1:
+        section.fail(section.key("threshold"), f"expected a number from 0 to 1, got {threshold!r}")
+    paths = section.data.get("boilerplate", ["exercises", "solutions"])
+    if isinstance(paths, str):
+        paths = [paths]
+    if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+        section.fail(section.key("boilerplate"), f"expected a list of paths, got {_show(paths)}")
+    return SimilarityConfig(threshold, tuple(folder / p for p in paths))
+
+
 def parse_config(data: Any, source: str, known_exercises: dict[str, int]) -> CourseConfig:
     """Validate a loaded YAML document. known_exercises maps each name to its public cases."""
     top = _Section(data, "", source)
     top.refuse_unknown(
-        {"seed", "devices", "gpu", "isolation", "limits", "defaults", "exercises", "gradescope"}
+        {
+            "seed",
+            "devices",
+            "gpu",
+            "isolation",
+            "limits",
+            "defaults",
+            "exercises",
+            "gradescope",
+            "similarity",
+        }
     )
     defaults = top.section("defaults")
-    defaults.refuse_unknown({"tolerance", "time_limit_seconds"})
+    defaults.refuse_unknown({"tolerance", "time_limit_seconds", "credit"})
+    default_credit = defaults.choice("credit", "proportional", CREDIT_RULES)
     default_tolerance = _tolerance(defaults.section("tolerance"), Tolerance(1e-4, 1e-4))
     default_time = float(defaults.number("time_limit_seconds", 10, minimum=0.1))
 
@@ -237,6 +283,7 @@ def parse_config(data: Any, source: str, known_exercises: dict[str, int]) -> Cou
                 section.data,
                 default_time,
                 default_tolerance,
+                default_credit,
             )
         )
     return CourseConfig(
@@ -248,6 +295,7 @@ def parse_config(data: Any, source: str, known_exercises: dict[str, int]) -> Cou
         isolation=top.choice("isolation", "auto", ISOLATION_MODES),
         gradescope_hidden_visibility=_gradescope_visibility(top.section("gradescope")),
         source=source,
+        similarity=_similarity(top.section("similarity"), config_folder(source)),
     )
 
 

@@ -17,6 +17,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from grader.cases import Case
 
 DEFAULT_LR = 3e-2
+INIT_SCALE = 0.07  # Gluon's default initialization: Uniform(-0.07, 0.07)
 
 
 def close(got: np.ndarray, candidate: np.ndarray) -> bool:
@@ -174,6 +175,51 @@ def diagnose_shape(case: Case, expected: np.ndarray, got: np.ndarray) -> str | N
     return None
 
 
+def patches(X: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """The input's windows as rows: correlate(X, K) is patches(X, K.shape) @ K.ravel()."""
+    return sliding_window_view(X.astype(np.float64), shape).reshape(-1, int(np.prod(shape)))
+
+
+def squared_error(case: Case, kernel: np.ndarray) -> float:
+    """The summed squared error the training minimizes, for a kernel."""
+    residual = correlate(case.inputs["X"], kernel) - case.inputs["Y"].astype(np.float64)
+    return float(np.sum(residual**2))
+
+
+def starting_errors(case: Case, shape: tuple[int, ...]) -> tuple[float, float]:
+    """Bounds (lowest, highest) of the error at any kernel Gluon's initialization can start
+    from (each weight within INIT_SCALE of 0). The error is convex in the kernel: its highest
+    value on that box is at a corner, and its tangent at 0 bounds it from below."""
+    A = patches(case.inputs["X"], shape)
+    y = case.inputs["Y"].astype(np.float64).ravel()
+    corners = np.array(np.meshgrid(*[[-INIT_SCALE, INIT_SCALE]] * A.shape[1])).reshape(
+        A.shape[1], -1
+    )
+    highest = float(np.max(np.sum((A @ corners - y[:, None]) ** 2, axis=0)))
+    gradient_at_zero = -2 * A.T @ y
+    lowest = float(y @ y - INIT_SCALE * np.abs(gradient_at_zero).sum())
+    return lowest, highest
+
+
+def replays(case: Case, got: np.ndarray, lr: float, sign: int) -> bool:
+    """Whether got is where num_epochs steps of weight -= sign * lr * grad lead from some
+    kernel Gluon's initialization can give, with the error summed (as the book does) or
+    averaged. The error is quadratic, so each step multiplies the distance to the true
+    kernel, along each eigenvector of the Hessian H, by 1 - sign * lr * eigenvalue."""
+    true = case.reference["kernel"].astype(np.float64)
+    A = patches(case.inputs["X"], true.shape)
+    radius = INIT_SCALE * np.sqrt(true.size)  # the farthest an initialization is from 0
+    slack = 0.01 + 1e-5 * float(np.abs(got).max())  # float32 rounding during training
+    for scale in (1.0, 1.0 / A.shape[0]):
+        eigenvalues, vectors = np.linalg.eigh(scale * 2 * A.T @ A)
+        factor = (1 - sign * lr * eigenvalues) ** case.params["num_epochs"]
+        ended = vectors.T @ (got.astype(np.float64) - true).ravel()
+        predicted = factor * (vectors.T @ -true.ravel())  # starting from 0
+        if np.all(np.abs(ended - predicted) <= np.abs(factor) * radius + slack):
+            return True
+    return False
+
+
 def diagnose_kernel(case: Case, got: np.ndarray) -> str | None:
     """The likely mistake behind a learned kernel that is not the true one."""
     true = case.reference["kernel"].astype(np.float64)
@@ -182,16 +228,33 @@ def diagnose_kernel(case: Case, got: np.ndarray) -> str | None:
             "return the learned weight as a 2-D array of shape kernel_size, e.g. "
             "conv2d.weight.data().reshape(kernel_size)"
         )
-    start = np.abs(true).max() + 0.07  # the farthest Gluon's initialization can start
-    distance = np.abs(got - true).max() if np.all(np.isfinite(got)) else np.inf
-    if distance > start:
+    if not np.all(np.isfinite(got)):
         return (
-            "the kernel moved away from the answer, so the loss rose: step against the "
-            "gradient, weight -= lr * grad, with the learning rate you are given"
+            "the kernel ran off to infinity, so the loss rose at every step: step against "
+            "the gradient, weight -= lr * grad, with the learning rate you are given"
         )
-    if case.params.get("lr") != DEFAULT_LR:
+    lowest, highest = starting_errors(case, true.shape)
+    error = squared_error(case, got)
+    if error > highest and replays(case, got, case.params["lr"], sign=-1):
         return (
-            "the kernel moved toward the answer but did not get there in num_epochs "
-            "epochs: use the lr argument (this case does not use 3e-2)"
+            "the kernel moved away from the answer at every step, so the loss rose: the "
+            "gradient step has the wrong sign (weight += lr * grad climbs the loss); step "
+            "against it, weight -= lr * grad"
+        )
+    if error > highest:
+        return (
+            "the kernel ended farther from the answer than it started, so the loss rose: "
+            "step against the gradient, weight -= lr * grad, with the learning rate you are given"
+        )
+    if error < lowest:
+        if case.params["lr"] != DEFAULT_LR and replays(case, got, DEFAULT_LR, sign=1):
+            return (
+                "the kernel moved toward the answer but did not get there in num_epochs "
+                "epochs, as with a learning rate of 3e-2: use the lr argument (this case "
+                "does not use 3e-2)"
+            )
+        return (
+            "the kernel moved toward the answer but stopped short of it: take all "
+            "num_epochs steps, each weight -= lr * grad with the learning rate you are given"
         )
     return None

@@ -20,6 +20,7 @@ from grader.report import Comparison, ExerciseResult, Grid, Report, TestResult
 
 if TYPE_CHECKING:
     from grader.batch import BatchRow
+    from grader.similarity import SimilarityReport, SimilarPair
 
 NO_FETCHING = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 MAX_PROBLEMS_SHOWN = 20
@@ -29,6 +30,7 @@ HEATMAP_LEGEND = (
     "point at a cell for its value."
 )
 LABELLED_VALUES = 12  # rows and columns up to which each cell shows its number
+PAIRS_SHOWN_IN_OVERVIEW = 10  # side by side in the overview; every listed pair has its page
 
 STYLE = """
 body { font: 15px/1.45 system-ui, sans-serif; margin: 0 auto; max-width: 1100px; padding: 1.5em;
@@ -63,6 +65,10 @@ pre { background: #f5f7fa; border: 1px solid #e3e6ec; border-radius: 6px; paddin
 details > summary { cursor: pointer; margin: .3em 0; }
 section.exercise { border-top: 1px solid #e3e6ec; }
 a { color: #2757c5; }
+.sidebyside { display: grid; grid-template-columns: 1fr 1fr; gap: 1em; align-items: start; }
+.sidebyside > div { min-width: 0; }
+.sidebyside pre { white-space: pre; font-size: 12px; line-height: 1.35; margin: .3em 0; }
+mark { background: #ffd866; color: inherit; border-radius: 2px; }
 """
 
 
@@ -229,6 +235,15 @@ def chips(exercise: ExerciseResult) -> str:
     )
 
 
+def withheld_credit(exercise: ExerciseResult) -> list[str]:
+    """Why passing tests earn less than their share (see scoring.py), once per reason."""
+    reasons: dict[str, list[str]] = {}
+    for test in exercise.tests:
+        if test.status == "passed" and test.score < test.max_score and test.message:
+            reasons.setdefault(test.message.splitlines()[-1], []).append(test.name)
+    return [f"{', '.join(names)}: {reason}" for reason, names in reasons.items()]
+
+
 def exercise_section(exercise: ExerciseResult) -> str:
     score = f"{points(exercise.score)}/{points(exercise.max_score)}"
     parts = [
@@ -241,6 +256,7 @@ def exercise_section(exercise: ExerciseResult) -> str:
         chips(exercise),
     ]
     parts += [f'<div class="note">{escape(note)}</div>' for note in exercise.notes]
+    parts += [f'<div class="note">{escape(text)}</div>' for text in withheld_credit(exercise)]
     problems = [t for t in exercise.tests if t.status not in ("passed", "skipped")]
     diagnoses = sorted({t.diagnosis for t in problems if t.diagnosis})
     parts += [f'<div class="diagnosis">likely cause: {escape(d)}</div>' for d in diagnoses]
@@ -332,10 +348,14 @@ def common_mistakes(reports: Sequence[Report]) -> list[tuple[int, str, str]]:
 
 
 def render_overview(
-    rows: Sequence[BatchRow], reports: Sequence[Report], maxima: dict[str, float]
+    rows: Sequence[BatchRow],
+    reports: Sequence[Report],
+    maxima: dict[str, float],
+    similarity: SimilarityReport | None = None,
 ) -> str:
-    """The class page of `batch`: distribution, pass rates, common mistakes, every student.
-    maxima: each exercise's points; a row whose report is among reports links to its page."""
+    """The class page of `batch`: distribution, pass rates, common mistakes, every student,
+    and similar code when checked. maxima: each exercise's points; a row whose report is
+    among reports links to its page."""
     names = list(maxima)
     max_score = round(sum(maxima.values()), 4)
     totals = [r.total for r in rows]
@@ -392,4 +412,86 @@ def render_overview(
             + f"<td>{escape(row.status)}</td></tr>"
         )
     body.append("</table>")
+    if similarity is not None:
+        body += similarity_section(similarity)
     return page(f"Class overview: {len(rows)} submissions", body)
+
+
+# -- similar code ---------------------------------------------------------------------------------
+
+
+def marked_code(code: str, matched: Sequence[tuple[int, int]]) -> str:
+    """The code, escaped, with the ranges the other submission shares in <mark>."""
+    parts, at = [], 0
+    for start, end in sorted(matched):
+        start, end = max(start, at), min(end, len(code))
+        if start >= end:
+            continue
+        parts += [escape(code[at:start]), f"<mark>{escape(code[start:end])}</mark>"]
+        at = end
+    parts.append(escape(code[at:]))
+    return "".join(parts)
+
+
+def percent(share: float) -> str:
+    return f"{100 * share:.0f}%"
+
+
+def side_by_side(pair: SimilarPair) -> str:
+    columns = "".join(
+        f"<div><h3>{escape(side.id)}: {percent(side.share)} of its code is in the other</h3>"
+        f"<pre>{marked_code(side.code, side.matched)}</pre></div>"
+        for side in (pair.first, pair.second)
+    )
+    return f'<div class="sidebyside">{columns}</div>'
+
+
+def pair_title(pair: SimilarPair) -> str:
+    return f"{pair.first.id} and {pair.second.id}: {percent(pair.similarity)} similar"
+
+
+def render_pair(pair: SimilarPair, threshold: float) -> str:
+    """A pair's page (similarity/FIRST--SECOND.html in the reports folder): both codes side
+    by side, the shared parts highlighted."""
+    body = [
+        f"<header><h1>{escape(pair_title(pair))}</h1>",
+        f'<p class="meta">listed from {percent(threshold)} on &middot; the stubs and the '
+        "book's code are left out of the comparison &middot; a similarity never changes a "
+        'grade &middot; <a href="../index.html">class overview</a></p></header>',
+        '<p class="meta">Highlighted: code the other submission has too, '
+        "compared after names, comments and whitespace are set aside.</p>",
+        side_by_side(pair),
+    ]
+    return page(pair_title(pair), body)
+
+
+def similarity_section(report: SimilarityReport) -> list[str]:
+    """The overview's list of similar pairs, the first few side by side."""
+    body = [
+        "<h2>Similar code</h2>",
+        f'<p class="meta">{report.compared} submissions compared pairwise, the stubs and the '
+        f"book's code left out; pairs from {percent(report.threshold)} similar are listed. "
+        "Similarity never changes a grade: read the code before you judge.</p>",
+    ]
+    body += [f'<div class="note">{escape(note)}</div>' for note in report.notes]
+    if not report.pairs:
+        body.append("<p>No pair is that similar.</p>")
+        return body
+    body.append(
+        '<table><tr><th>first</th><th>second</th><th class="num">similarity</th>'
+        '<th class="num">of first</th><th class="num">of second</th><th></th></tr>'
+    )
+    for pair in report.pairs:
+        body.append(
+            f"<tr><td>{escape(pair.first.id)}</td><td>{escape(pair.second.id)}</td>"
+            f"<td class='num'>{percent(pair.similarity)}</td>"
+            f"<td class='num'>{percent(pair.first.share)}</td>"
+            f"<td class='num'>{percent(pair.second.share)}</td>"
+            f'<td><a href="{escape(quote(pair.page))}">side by side</a></td></tr>'
+        )
+    body.append("</table>")
+    for pair in report.pairs[:PAIRS_SHOWN_IN_OVERVIEW]:
+        body.append(
+            f"<details><summary>{escape(pair_title(pair))}</summary>{side_by_side(pair)}</details>"
+        )
+    return body

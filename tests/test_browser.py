@@ -6,15 +6,18 @@ load without errors or fetches, and their screenshots are not blank.
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 from bugs import buggy_text
-from conftest import ROOT, grade_on_cpu, small_config, write
+from classroom import make_class
+from conftest import EXERCISES, ROOT, SOLUTIONS, grade_on_cpu, small_config, write
 from PIL import Image, ImageStat
 
 from grader.batch import row_from_report
-from grader.html_report import NO_FETCHING, page, render_html, render_overview
+from grader.html_report import NO_FETCHING, page, render_html, render_overview, render_pair
+from grader.similarity import check_class
 
 CHROMIUM = shutil.which("chromium")
 KEEP_SCREENSHOTS = os.environ.get("GRADER_SCREENSHOTS")
@@ -31,8 +34,15 @@ def open_in_browser(html: Path, shots: dict[str, str]) -> list[str]:
     from playwright.sync_api import sync_playwright
 
     problems: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+    with sync_playwright() as playwright, tempfile.TemporaryDirectory() as home:
+        # A home of its own: Chromium writes crash-report settings and dconf files there,
+        # which the red-team tests, running beside this one, would see as changed files.
+        environment = {**os.environ, "HOME": home, "XDG_CONFIG_HOME": home, "XDG_CACHE_HOME": home}
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-crash-reporter", "--disable-breakpad"],
+            env=environment,
+        )
         tab = browser.new_page(viewport={"width": 1100, "height": 900})
         tab.on("pageerror", lambda error: problems.append(f"page error: {error}"))
         tab.on(
@@ -97,6 +107,29 @@ def test_the_class_overview_loads_cleanly(reports, tmp_path):
     assert open_in_browser(html, {"overview": ""}) == []
     assert not blank(tmp_path / "overview.png")
     keep(tmp_path / "overview.png")
+
+
+@pytest.fixture(scope="module")
+def similar(tmp_path_factory):
+    classroom = make_class(tmp_path_factory.mktemp("similar") / "class")
+    threshold = small_config().similarity.threshold
+    return check_class(sorted(classroom.iterdir()), (EXERCISES, SOLUTIONS), threshold)
+
+
+def test_a_similar_pair_page_loads_cleanly_with_both_codes_highlighted(similar, tmp_path):
+    pair = similar.pairs[0]
+    html = write(tmp_path, "pair.html", render_pair(pair, similar.threshold))
+    assert open_in_browser(html, {"similarity-pair": "", "similarity-code": ".sidebyside"}) == []
+    assert not blank(tmp_path / "similarity-pair.png")
+    assert not blank(tmp_path / "similarity-code.png")
+
+
+def test_the_overview_with_similar_code_loads_cleanly(reports, similar, tmp_path):
+    rows = [row_from_report(r) for r in reports]
+    maxima = {e.name: e.max_score for e in reports[0].exercises}
+    html = write(tmp_path, "index.html", render_overview(rows, reports, maxima, similar))
+    assert open_in_browser(html, {"overview-similar": ""}) == []
+    assert not blank(tmp_path / "overview-similar.png")
 
 
 def test_the_checks_catch_a_fetch_and_a_blank_page(tmp_path):

@@ -1,7 +1,13 @@
 import numpy as np
 import pytest
 
-from grader.cases import EXERCISES, cases_for, public_case_counts, training_schedule
+from grader.cases import (
+    EXERCISES,
+    cases_for,
+    public_case_counts,
+    training_schedule,
+    trivial_answer,
+)
 from grader.mxnet_backend import MXNetOracle
 
 
@@ -129,3 +135,41 @@ def test_a_constant_image_gets_no_schedule():
 
 def test_every_exercise_has_public_cases():
     assert all(count >= 1 for count in public_case_counts().values())
+
+
+def test_a_trivial_answer_is_named_for_zeros_constants_and_inputs():
+    case = EXERCISES["corr2d"].public_cases()[0]  # X is 3x3: 0..8
+    X = case.inputs["X"]
+    assert trivial_answer(case, np.zeros((2, 2))) == "all zeros"
+    assert trivial_answer(case, np.full((2, 2), 7.0)) == "a constant"
+    assert trivial_answer(case, X) == "the input X"
+    assert trivial_answer(case, X[1:, :2]) == "a part of the input X"
+    assert trivial_answer(case, np.array([[19.0, 25.0], [37.0, 43.0]])) is None
+    assert trivial_answer(case, np.array([[7.0]])) == "a part of the input X", "one element"
+    assert trivial_answer(case, np.array([[9.5]])) is None
+
+
+def test_the_tolerance_decides_what_counts_as_a_constant():
+    case = EXERCISES["learn_kernel"].public_cases()[0]
+    kernel = np.array([[0.6, 0.65]])
+    assert trivial_answer(case, kernel, rtol=0, atol=0.05) == "a constant"
+    assert trivial_answer(case, kernel) is None
+
+
+@pytest.mark.parametrize("seed", [0, 7, 20261121])
+def test_no_hidden_case_expects_what_a_trivial_answer_gives(oracle, seed):
+    for name, exercise in EXERCISES.items():
+        tolerance = (0.0, 0.05) if name == "learn_kernel" else (1e-4, 1e-4)
+        cases = cases_for(name, 0, 8, seed, oracle, tolerance)
+        assert [c.name for c in cases] == [f"hidden-{i}" for i in range(1, 9)]
+        for case in cases:
+            assert trivial_answer(case, exercise.expected(case, oracle), *tolerance) is None
+
+
+def test_the_identity_kernel_of_the_default_seed_is_drawn_again(oracle, course):
+    """With the course seed, corr2d's hidden-5 used to be a 3x2 input and the kernel [[1.]],
+    whose answer is the input itself."""
+    cases = cases_for("corr2d", 0, 8, course.seed, oracle)
+    assert not any(c.inputs["K"].shape == (1, 1) and c.inputs["K"][0, 0] == 1 for c in cases)
+    assert not any(c.inputs["X"].shape == (3, 2) for c in cases)
+    assert sum(c.inputs["K"].shape == (1, 1) for c in cases) >= 2, "1x1 kernels still drawn"

@@ -1,6 +1,7 @@
 """Diagnoses on hand-made wrong answers (the bug collection in test_grading covers the rest)."""
 
 import numpy as np
+import pytest
 
 from grader.cases import EXERCISES
 from grader.diagnosis import correlate, diagnose_array, diagnose_kernel, diagnose_shape
@@ -41,3 +42,50 @@ def test_a_missing_plus_one_in_the_shape_formula():
 def test_a_kernel_returned_with_its_batch_dimensions():
     case = EXERCISES["learn_kernel"].public_cases()[0]
     assert "2-D array of shape kernel_size" in diagnose_kernel(case, np.zeros((1, 1, 1, 2)))
+
+
+class LoopOracle:
+    """Enough of an oracle for learn_kernel's cases: one channel in, one out."""
+
+    def convolve(self, data, weight, bias=None, padding=(0, 0), strides=(1, 1)):
+        return correlate(data[0], weight[0, 0])[None]
+
+
+LEARN = EXERCISES["learn_kernel"].hidden_cases(np.random.default_rng(2), 2, LoopOracle())
+
+
+def trained(case, lr=None, epochs=None, sign=1):
+    """Plain gradient descent on the summed squared error, from a small start like Gluon's."""
+    X, Y = case.inputs["X"].astype(np.float64), case.inputs["Y"].astype(np.float64)
+    kernel = np.full(case.reference["kernel"].shape, 0.05)
+    lr = case.params["lr"] if lr is None else lr
+    for _ in range(case.params["num_epochs"] if epochs is None else epochs):
+        residual = correlate(X, kernel) - Y
+        windows = np.lib.stride_tricks.sliding_window_view(X, residual.shape)
+        kernel = kernel - sign * lr * 2 * np.einsum("klij,ij->kl", windows, residual)
+    return kernel.astype(np.float32)
+
+
+@pytest.mark.parametrize("case", LEARN, ids=["small amplitude", "large amplitude"])
+def test_a_kernel_that_climbs_the_loss_is_told_the_step_has_the_wrong_sign(case):
+    assert "the gradient step has the wrong sign" in diagnose_kernel(case, trained(case, sign=-1))
+
+
+def test_a_kernel_that_diverges_with_too_large_a_step_is_not_told_the_sign_is_wrong():
+    case = LEARN[0]
+    text = diagnose_kernel(case, trained(case, lr=case.params["lr"] * 3))
+    assert "farther from the answer than it started" in text and "wrong sign" not in text
+
+
+def test_stopping_short_names_the_default_learning_rate_only_when_that_is_what_it_was():
+    small = LEARN[0]  # its learning rate is far above 3e-2, so 3e-2 only creeps forward
+    assert small.params["lr"] > 0.1
+    assert "use the lr argument" in diagnose_kernel(small, trained(small, lr=3e-2))
+    text = diagnose_kernel(small, trained(small, epochs=1))
+    assert "stopped short" in text and "3e-2" not in text
+
+
+def test_the_right_kernel_and_noise_near_the_start_get_no_false_cause():
+    case = LEARN[1]
+    start = np.full(case.reference["kernel"].shape, 0.05, np.float32)
+    assert diagnose_kernel(case, start) is None, "no step taken: it neither rose nor fell"

@@ -7,7 +7,8 @@ from bugs import buggy_text
 from conftest import grade_on_cpu, small_config, solution_text, with_change, write
 
 from grader.batch import row_from_report
-from grader.html_report import render_html, render_overview
+from grader.html_report import render_html, render_overview, render_pair
+from grader.similarity import Side, SimilarPair
 
 HOSTILE_PRINT = "<script>alert(1)</script><img src=https://example.com/x.png>"
 
@@ -79,3 +80,26 @@ def test_the_overview_counts_each_mistake_once_per_student(flipped, bias_missing
     assert "<td>learn_kernel</td><td class='num'>2/2</td>" in page
     assert "<td>corr2d</td><td class='num'>1/2</td>" in page
     assert page.count('<a href="') == 2
+
+
+def test_a_passing_test_that_earns_less_says_why_on_the_page(flipped):
+    """The flipped kernel still passes corr2d's transposed edge image (all zeros): its page
+    says why that test earns only part of its share."""
+    corr2d = next(e for e in flipped.exercises if e.name == "corr2d")
+    reduced = [t for t in corr2d.tests if t.status == "passed" and t.score < t.max_score]
+    assert reduced and reduced[0].name == "public-3 [cpu]"
+    page = render_html(flipped)
+    section = page[page.index('id="corr2d"') : page.index('id="Conv2D"')]
+    assert '<div class="note">public-3 [cpu]: passed, and earns' in section
+
+
+def test_a_similar_pair_page_shows_both_codes_escaped_with_the_shared_part_marked():
+    hostile = f"def corr2d(X, K):\n    return X  # {HOSTILE_PRINT}\n"
+    start = hostile.index("return")
+    first = Side("a.py", hostile, 0.9, ((start, start + len("return X")),))
+    second = Side("b.py", "def f():\n    return X\n", 0.8, ((13, 21),))
+    page = render_pair(SimilarPair(first, second), 0.5)
+    assert_fetches_nothing(page)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert page.count("<mark>return X</mark>") == 2
+    assert "a.py and b.py: 90% similar" in page and "a.py: 90% of its code" in page
