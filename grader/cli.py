@@ -12,9 +12,11 @@ import json
 import os
 import sys
 import traceback
+import zipfile
 from pathlib import Path
 
-from grader import batch, bundles, cases, stubs
+import grader
+from grader import batch, bundles, cases, gradebook, stubs
 from grader.config import (
     ISOLATION_MODES,
     ConfigError,
@@ -24,10 +26,11 @@ from grader.config import (
     only_exercises,
     public_only,
 )
-from grader.exports import gradescope_results, render_json, render_junit
+from grader.exports import gradescope_results, prairielearn_results, render_json, render_junit
 from grader.grading import DEVICE_CHOICES, grade
 from grader.html_report import render_html
 from grader.isolation import IsolationUnavailable, choose_isolation
+from grader.lms_exports import ExportError
 from grader.render import render_check, render_markdown, render_table
 from grader.report import Report
 from grader.submission import SubmissionNotFound
@@ -47,6 +50,7 @@ RENDERERS = {
     "markdown": lambda report, config: render_markdown(report),
     "html": lambda report, config: render_html(report),
     "gradescope": render_gradescope,
+    "prairielearn": lambda report, config: json.dumps(prairielearn_results(report), indent=2),
 }
 
 
@@ -70,6 +74,7 @@ def add_common(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=grader.version_text())
     commands = parser.add_subparsers(dest="command", required=True)
 
     grading = commands.add_parser("grade", help="grade one submission on public and hidden cases")
@@ -78,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     grading.add_argument("--format", choices=sorted(RENDERERS), default="table")
     grading.add_argument("--output", type=Path, help="write the report here, not to stdout")
+    grading.add_argument(
+        "--html", type=Path, metavar="FILE", help="also write the HTML report to FILE"
+    )
     grading.add_argument("--seed", type=int, help="hidden-case seed (default: the config's)")
     grading.add_argument(
         "--device", choices=DEVICE_CHOICES, help="devices to run on (default: the config's devices)"
@@ -95,7 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_common(checking)
 
     batch = commands.add_parser("batch", help="grade every submission in a folder (a class)")
-    batch.add_argument("folder", type=Path, help="each entry (.py, .ipynb or folder) is one")
+    batch.add_argument(
+        "folder",
+        type=Path,
+        help="a folder (each entry, .py, .ipynb, folder or .zip, is one submission) or an LMS "
+        "export as downloaded: a .zip or folder from Canvas, Moodle or Gradescope",
+    )
     batch.add_argument(
         "--output",
         type=Path,
@@ -127,9 +140,46 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--seed", type=int, help="hidden-case seed (default: the config's)")
     add_common(batch)
 
+    lms_book = commands.add_parser(
+        "gradebook", help="turn a batch's reports into the gradebook CSV an LMS imports"
+    )
+    lms_book.add_argument("reports", type=Path, help="the reports folder batch wrote")
+    lms_book.add_argument("--lms", choices=gradebook.LMS_NAMES, required=True)
+    lms_book.add_argument(
+        "--roster",
+        type=Path,
+        required=True,
+        help="CSV with the columns submission, student_id, name, email",
+    )
+    lms_book.add_argument("--output", type=Path, required=True, help="the CSV to write")
+    lms_book.add_argument(
+        "--assignment",
+        default="Convolutions",
+        help="the LMS's name of the grade column (default: Convolutions)",
+    )
+    lms_book.add_argument("--config", type=Path, help="course config (default: config.yaml)")
+
     release = commands.add_parser("release", help="build the student bundle in OUTDIR")
     release.add_argument("outdir", type=Path)
     release.add_argument("--config", type=Path, help="course config (default: config.yaml)")
+    release.add_argument(
+        "--fail-under",
+        type=float,
+        metavar="SCORE",
+        help="the bundle's GitHub Actions check fails below SCORE (default: full marks)",
+    )
+
+    classroom50 = commands.add_parser(
+        "classroom50", help="build Classroom 50's per-assignment autograder folder in OUTDIR"
+    )
+    classroom50.add_argument("outdir", type=Path)
+    classroom50.add_argument("--config", type=Path, help="course config (default: config.yaml)")
+
+    prairielearn = commands.add_parser(
+        "prairielearn", help="build PrairieLearn's external grader (image and course files)"
+    )
+    prairielearn.add_argument("outdir", type=Path)
+    prairielearn.add_argument("--config", type=Path, help="course config (default: config.yaml)")
 
     gradescope = commands.add_parser(
         "gradescope", help="grade ROOT/submission, write ROOT/results/results.json (Gradescope)"
@@ -171,6 +221,8 @@ def run_grade(args: argparse.Namespace) -> int:
         args.submission, config, seed=args.seed, device=args.device, isolation=args.isolation
     )
     write(RENDERERS[args.format](report, config), args.output)
+    if args.html:
+        write(render_html(report), args.html)
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
     if args.format == "markdown" and summary_file:
         with open(summary_file, "a") as summary:
@@ -198,14 +250,15 @@ def run_gradescope(args: argparse.Namespace) -> int:
 
 
 def run_batch(args: argparse.Namespace) -> int:
-    if not args.folder.is_dir():
-        return fail(f"{args.folder}: not a folder of submissions")
+    if not (args.folder.is_dir() or (args.folder.is_file() and zipfile.is_zipfile(args.folder))):
+        return fail(f"{args.folder}: not a folder of submissions or a .zip export")
     if args.jobs < 1:
         return fail("--jobs: expected a number >= 1")
     config = course(args)
     choose_isolation(args.isolation or config.isolation)  # refuse strict before starting
     reports = args.reports or args.output.with_name(f"{args.output.stem}-reports")
-    todo = len(batch.submission_entries(args.folder, skip=(args.output, reports)))
+    staging = batch.staging_folder(reports)
+    todo = len(batch.submission_entries(args.folder, (args.output, reports), staging))
     rows = batch.run_batch(
         args.folder,
         config,
@@ -227,6 +280,39 @@ def run_batch(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_gradebook(args: argparse.Namespace) -> int:
+    config = course(args)
+    max_score = round(sum(e.points for e in config.exercises), 4)
+    try:
+        book = gradebook.write_gradebook(
+            args.reports, args.roster, args.lms, args.output, args.assignment, max_score
+        )
+    except gradebook.GradebookError as error:
+        return fail(str(error))
+    for problem in book.problems:
+        print(f"grader: {problem}", file=sys.stderr)
+    missing = [g.student for g in book.grades if not g.submitted]
+    for student in missing:
+        print(
+            f"grader: no submission from {student.name} ({student.student_id}, roster line "
+            f"{student.line}): 0 in the gradebook",
+            file=sys.stderr,
+        )
+    for report in book.unmatched:
+        print(
+            f"grader: submission {report.submission} ({report.score:g}/{report.max_score:g}) "
+            f"is on no roster line: listed in {gradebook.unmatched_path(args.output)}",
+            file=sys.stderr,
+        )
+    print(
+        f"wrote {len(book.grades)} students to {args.output} for {args.lms} "
+        f"({len(missing)} without a submission, {len(book.unmatched)} submissions not on "
+        f"the roster)",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def run_exercises(args: argparse.Namespace) -> int:
     if args.check:
         stale = stubs.stale_exercises(args.solutions, args.exercises)
@@ -239,8 +325,24 @@ def run_exercises(args: argparse.Namespace) -> int:
 
 
 def run_release(args: argparse.Namespace) -> int:
-    bundles.student_bundle(args.outdir, course(args), args.config or default_config_path())
+    bundles.student_bundle(
+        args.outdir, course(args), args.config or default_config_path(), args.fail_under
+    )
     print(f"wrote the student bundle to {args.outdir}")
+    return 0
+
+
+def run_classroom50(args: argparse.Namespace) -> int:
+    course(args)  # refuse a bad config before writing anything
+    bundles.classroom50_autograder(args.outdir, args.config or default_config_path())
+    print(f"wrote the Classroom 50 autograder to {args.outdir}")
+    return 0
+
+
+def run_prairielearn(args: argparse.Namespace) -> int:
+    course(args)
+    bundles.prairielearn_files(args.outdir, args.config or default_config_path())
+    print(f"wrote PrairieLearn's external grader to {args.outdir}")
     return 0
 
 
@@ -255,8 +357,11 @@ COMMANDS = {
     "check": run_check,
     "gradescope": run_gradescope,
     "batch": run_batch,
+    "gradebook": run_gradebook,
     "exercises": run_exercises,
     "release": run_release,
+    "classroom50": run_classroom50,
+    "prairielearn": run_prairielearn,
     "autograder-zip": run_autograder_zip,
 }
 
@@ -270,7 +375,13 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (ConfigError, SubmissionNotFound, stubs.StubError, IsolationUnavailable) as error:
+    except (
+        ConfigError,
+        SubmissionNotFound,
+        stubs.StubError,
+        IsolationUnavailable,
+        ExportError,
+    ) as error:
         return fail(str(error))
     except OSError as error:
         return fail(f"{error.filename or ''}: {error.strerror}".lstrip(": "))

@@ -1,17 +1,21 @@
-"""Machine-readable renderings of the report: our JSON, JUnit XML, and Gradescope's results.
+"""Machine-readable renderings of the report: our JSON, JUnit XML, Gradescope's and
+PrairieLearn's results.
 
 Each is computed from the one report model; none recomputes a score.
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import math
 import re
 import xml.etree.ElementTree as ElementTree
+import zlib
 from typing import Any
 
 from grader.render import example_text
-from grader.report import Report, report_to_dict
+from grader.report import Comparison, Report, report_to_dict
 
 NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -107,5 +111,155 @@ def gradescope_results(report: Report, hidden_visibility: str = "after_published
         "output": f"Graded with seed-drawn hidden cases; isolation: {report.isolation}."
         + (f"\n{notes}" if notes else ""),
         "stdout_visibility": "hidden",
+        "tests": tests,
+    }
+
+
+# ---- PrairieLearn: /grade/results/results.json of its external grader ----
+
+PANEL_PIXELS = 120  # a panel's longer side, about; each value is a square of at least 8 px
+PANEL_GAP = 6
+MAX_HEATMAP_VALUES = 4096  # larger answers get no picture (results.json is capped at 1 MB)
+NAN_COLOR = (160, 160, 160)
+BACKGROUND = (255, 255, 255)
+
+
+def diverging(value: float, scale: float) -> tuple[int, int, int]:
+    """Red above zero, blue below, white at zero (as the HTML report draws them)."""
+    if not math.isfinite(value):
+        return NAN_COLOR
+    t = 0.0 if scale == 0 else max(-1.0, min(1.0, value / scale))
+    fade = int(round(255 * (1 - abs(t))))
+    return (255, fade, fade) if t > 0 else (fade, fade, 255)
+
+
+def planes(grid) -> list[list[list[float]]]:
+    """A 2-D grid as one plane, a 3-D grid (channels first) as one plane per channel."""
+    if grid and isinstance(grid[0], tuple) and grid[0] and isinstance(grid[0][0], tuple):
+        return [[list(row) for row in plane] for plane in grid]
+    return [[list(row) for row in grid]]
+
+
+def png(pixels: list[list[tuple[int, int, int]]]) -> bytes:
+    """An 8-bit RGB PNG: small enough to write by hand, so no plotting library is loaded."""
+    height, width = len(pixels), len(pixels[0])
+    raw = b"".join(b"\0" + bytes(c for pixel in row for c in pixel) for row in pixels)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return len(data).to_bytes(4, "big") + body + zlib.crc32(body).to_bytes(4, "big")
+
+    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, 2, 0, 0, 0])
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw, 9))
+        + chunk(b"IEND", b"")
+    )
+
+
+def heatmap_png(comparison: Comparison) -> bytes | None:
+    """Expected, received and their difference side by side, one row per channel; None when
+    the shapes differ or the answer is too large to draw."""
+    expected, received = planes(comparison.expected), planes(comparison.received)
+    shape = [(len(p), len(p[0]) if p else 0) for p in expected]
+    if shape != [(len(p), len(p[0]) if p else 0) for p in received] or not all(
+        rows and cols for rows, cols in shape
+    ):
+        return None
+    if sum(rows * cols for rows, cols in shape) > MAX_HEATMAP_VALUES:
+        return None
+    difference = [
+        [[r - e for e, r in zip(erow, rrow)] for erow, rrow in zip(ep, rp)]
+        for ep, rp in zip(expected, received)
+    ]
+
+    def finite(values):
+        return [abs(v) for p in values for row in p for v in row if math.isfinite(v)]
+
+    value_scale = max(finite(expected) + finite(received) + [0.0])
+    diff_scale = max(finite(difference) + [0.0])
+    cols = max(c for _, c in shape)
+    cell = max(8, min(48, PANEL_PIXELS // max(cols, max(r for r, _ in shape))))
+    panel_width = cols * cell
+    width = 3 * panel_width + 2 * PANEL_GAP
+    image: list[list[tuple[int, int, int]]] = []
+    for channel, (rows, _) in enumerate(shape):
+        if channel:
+            image += [[BACKGROUND] * width for _ in range(PANEL_GAP)]
+        for r in range(rows):
+            line = []
+            for panel, scale in (
+                (expected[channel], value_scale),
+                (received[channel], value_scale),
+                (difference[channel], diff_scale),
+            ):
+                if line:
+                    line += [BACKGROUND] * PANEL_GAP
+                cells = [diverging(v, scale) for v in panel[r]]
+                cells += [BACKGROUND] * (cols - len(cells))
+                line += [color for color in cells for _ in range(cell)]
+            image += [line] * cell
+    return png(image)
+
+
+def heatmap_image(label: str, comparison: Comparison | None) -> list[dict[str, str]]:
+    picture = heatmap_png(comparison) if comparison is not None else None
+    if picture is None:
+        return []
+    url = "data:image/png;base64," + base64.b64encode(picture).decode("ascii")
+    return [{"label": label, "url": url}]
+
+
+def prairielearn_results(report: Report) -> dict:
+    """results.json as PrairieLearn's external grading documentation describes it: `score` in
+    [0, 1], a test per graded test with `points` and `max_points`, and heatmaps (expected,
+    received, difference) as PNG images for failing public tests. A submission with no
+    readable code is `gradable: false`, so the student loses no attempt to a broken upload."""
+    if report.notes and all(e.defined_at is None for e in report.exercises):
+        return {"gradable": False, "format_errors": list(report.notes)}
+    tests = []
+    for exercise in report.exercises:
+        drawn = False
+        for test in exercise.tests:
+            if test.status == "skipped":
+                continue
+            entry = {
+                "name": f"{exercise.name}: {test.name}",
+                "description": test.diagnosis and f"likely cause: {test.diagnosis}",
+                "points": round(test.score, 4),
+                "max_points": round(test.max_score, 4),
+                "message": test.message or test.status,
+                "output": test.output,
+            }
+            if test.status != "passed" and not drawn:
+                images = heatmap_image(
+                    f"{exercise.name} {test.name}: expected | received | difference",
+                    test.comparison,
+                )
+                if images:
+                    entry["images"], drawn = images, True
+            tests.append(entry)
+        if exercise.example is not None:
+            tests.append(
+                {
+                    "name": f"{exercise.name}: smallest failing input (not scored)",
+                    "points": 0,
+                    "max_points": 0,
+                    "message": example_text(exercise),
+                    "output": exercise.example.output,
+                    "images": heatmap_image(
+                        f"{exercise.name} example: expected | received | difference",
+                        exercise.example.comparison,
+                    ),
+                }
+            )
+    score = report.score / report.max_score if report.max_score else 0.0
+    return {
+        "gradable": True,
+        "score": min(1.0, max(0.0, score)),
+        "message": f"{report.score:g}/{report.max_score:g} points "
+        f"(hidden cases drawn from the course seed; isolation: {report.isolation})",
+        "output": "\n".join(report.notes),
         "tests": tests,
     }

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 from urllib.parse import quote
 
@@ -217,3 +218,40 @@ def test_a_local_dask_cluster_gives_the_same_gradebook(graded_class, tmp_path):
 def test_a_missing_folder_is_a_usage_error(tmp_path):
     done = batch(str(tmp_path / "nowhere"), cwd=tmp_path)
     assert done.returncode == 2 and "not a folder of submissions" in done.stderr
+
+
+def canvas_export(path: Path) -> Path:
+    """A Canvas "Download Submissions" zip: flat files named by student, one of them an
+    nbformat 3 notebook, one a zip whose work sits a folder down."""
+    old_notebook = {
+        "nbformat": 3,
+        "nbformat_minor": 0,
+        "worksheets": [{"cells": [{"cell_type": "code", "input": solution_text()}]}],
+    }
+    inner = path.with_name("inner.zip")
+    with zipfile.ZipFile(inner, "w") as archive:
+        archive.writestr("hw3/conv_layer.py", (EXERCISES / "conv_layer.py").read_text())
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.write(SOLUTIONS / "conv_layer.py", "smithjane_1201_9001_conv_layer.py")
+        archive.writestr("lópezana_1202_9050_hw.ipynb", json.dumps(old_notebook))
+        archive.write(inner, "doejohn_LATE_1203_9060_work.zip")
+    return path
+
+
+def test_a_canvas_zip_grades_with_one_command_a_row_per_student(tmp_path):
+    export = canvas_export(tmp_path / "submissions.zip")
+    config = small_config_file(tmp_path)
+    output = tmp_path / "grades.csv"
+    done = batch(
+        str(export), "--output", str(output), "--config", str(config), "--only", "corr2d",
+        "--jobs", "2", "--isolation", "strict", cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    rows = {row["id"]: row for row in gradebook(output)}
+    assert {id: float(row["total"]) for id, row in rows.items()} == {
+        "1201": 15.0,
+        "1202": 15.0,
+        "1203": 0.0,
+    }
+    assert all(row["status"] == "ok" for row in rows.values())
+    assert "3 submissions in" in done.stderr

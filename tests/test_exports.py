@@ -1,5 +1,7 @@
 """Each machine format against its own spec's fields, from one real graded report."""
 
+import base64
+import io
 import json
 import xml.etree.ElementTree as ElementTree
 
@@ -7,7 +9,12 @@ import pytest
 from bugs import buggy_text
 from conftest import small_config, with_change, write
 
-from grader.exports import gradescope_results, render_json, render_junit
+from grader.exports import (
+    gradescope_results,
+    prairielearn_results,
+    render_json,
+    render_junit,
+)
 from grader.grading import grade
 from grader.report import ExerciseResult, Report, TestResult
 
@@ -123,3 +130,55 @@ def test_gradescope_shows_the_smallest_failing_input_once_per_exercise(report):
     shown = [t for t in conv2d if "smallest failing input found" in t["output"]]
     assert len(shown) == 1 and shown[0]["status"] == "failed"
     assert "likely cause: the bias is missing" in shown[0]["output"]
+
+
+def test_prairielearn_results_follow_its_external_grader_format(report):
+    results = json.loads(json.dumps(prairielearn_results(report)))
+    assert results["gradable"] is True
+    assert results["score"] == pytest.approx(report.score / report.max_score)
+    assert 0 <= results["score"] <= 1
+    counted = [t for t in results["tests"] if t["max_points"] > 0]
+    assert sum(t["points"] for t in counted) == pytest.approx(report.score, abs=1e-3)
+    assert sum(t["max_points"] for t in counted) == pytest.approx(report.max_score, abs=1e-3)
+    for test in results["tests"]:
+        assert {"name", "points", "max_points", "message"} <= set(test)
+        assert 0 <= test["points"] <= test["max_points"] or test["max_points"] == 0
+    assert len(json.dumps(results)) < 2**20, "PrairieLearn caps results.json at 1 MB"
+    printed = [t for t in results["tests"] if "stacking" in t["output"]]
+    assert printed and all(t["name"].startswith("corr2d_multi_in_out:") for t in printed)
+
+
+def test_prairielearn_heatmaps_show_expected_received_and_difference(report):
+    from PIL import Image
+
+    conv2d = [t for t in prairielearn_results(report)["tests"] if t["name"].startswith("Conv2D:")]
+    pictured = [t for t in conv2d if t.get("images")]
+    assert pictured and pictured[0]["points"] < pictured[0]["max_points"]
+    [image] = pictured[0]["images"]
+    assert image["url"].startswith("data:image/png;base64,")
+    picture = Image.open(io.BytesIO(base64.b64decode(image["url"].split(",", 1)[1])))
+    failing = next(
+        t
+        for e in report.exercises
+        if e.name == "Conv2D"
+        for t in e.tests
+        if t.comparison is not None and t.status != "passed"
+    )
+    rows, cols = len(failing.comparison.expected), len(failing.comparison.expected[0])
+    cell = picture.size[1] // rows  # each value a square: three panels, two 6-pixel gaps
+    assert cell >= 8 and picture.size == (3 * cols * cell + 2 * 6, rows * cell)
+    # The bias is missing, so every value is off by the same amount: the difference panel has
+    # one colour all over, and it is not white.
+    panel = picture.crop((2 * cols * cell + 12, 0, picture.size[0], rows * cell)).convert("RGB")
+    assert len(set(panel.getdata())) == 1 and panel.getpixel((0, 0)) != (255, 255, 255)
+
+
+def test_prairielearn_marks_a_submission_without_code_not_gradable():
+    missing = ExerciseResult(
+        "corr2d",
+        (TestResult("public-1 [cpu]", "failed", 0, 1, "not defined", "cpu", "visible"),),
+        None,
+    )
+    report = Report("me", 1, (missing,), ("hw.py: SyntaxError, line 3",), "strict", "mxnet")
+    results = prairielearn_results(report)
+    assert results == {"gradable": False, "format_errors": ["hw.py: SyntaxError, line 3"]}
