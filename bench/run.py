@@ -33,6 +33,9 @@ COMMANDS = {
 }
 
 
+BOOK_IMPORT = "from d2l import mxnet as d2l  # the book's package, as its notebooks begin\n"
+BOOK_SOLUTIONS = "grade `solutions/` as one file that imports the book's d2l, strict, cold"
+
 BUGS = [  # one realistic bug each; None is a correct submission
     None,
     ("(X[i : i + h, j : j + w] * K).sum()", "(X[i : i + h, j : j + w] * np.flip(K)).sum()"),
@@ -55,12 +58,16 @@ def synthetic_class(folder: Path, size: int) -> None:
         (folder / f"student{number:03d}.py").write_text(text.replace(*bug) if bug else text)
 
 
-def batch_rows(size: int) -> list[str]:
-    """Markdown rows: the class graded with 1 job and with every core."""
+def batch_rows(size: int, root: Path = ROOT, label: str = "", book: bool = False) -> list[str]:
+    """Markdown rows: the class graded with 1 job and with every core, by the grader of the
+    checkout at root; with book, every submission also imports the book's d2l."""
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch) / "class"
         synthetic_class(folder, size)
+        if book:
+            for path in folder.iterdir():
+                path.write_text(BOOK_IMPORT + path.read_text())
         for jobs in sorted({1, os.cpu_count() or 1}):
             output = Path(scratch) / f"grades-{jobs}.csv"
             started = time.perf_counter()
@@ -76,7 +83,7 @@ def batch_rows(size: int) -> list[str]:
                     "--jobs",
                     str(jobs),
                 ],
-                cwd=ROOT,
+                cwd=root,
                 check=True,
                 capture_output=True,
             )
@@ -89,7 +96,7 @@ def batch_rows(size: int) -> list[str]:
             )
             overhead = (seconds * jobs - student) / size
             rows.append(
-                f"| {size} submissions, `--jobs {jobs}` | {seconds:.1f} s | "
+                f"| {size} submissions{label}, `--jobs {jobs}` | {seconds:.1f} s | "
                 f"{60 * size / seconds:.0f} | {overhead:.2f} s |"
             )
     return rows
@@ -132,9 +139,9 @@ def similarity_row(size: int) -> str:
     )
 
 
-def run_once(command: list[str]) -> tuple[float, str]:
+def run_once(command: list[str], root: Path = ROOT) -> tuple[float, str]:
     started = time.perf_counter()
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
+    done = subprocess.run(command, cwd=root, capture_output=True, text=True, check=True)
     return time.perf_counter() - started, done.stdout
 
 
@@ -149,16 +156,30 @@ def main() -> None:
     parser.add_argument(
         "--only-similarity", action="store_true", help="measure only the similarity check"
     )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="another checkout (e.g. `git worktree add ../before REV`) measured side by side",
+    )
     args = parser.parse_args()
     if args.only_similarity:
         print("| what | wall time |\n|---|---|\n" + similarity_row(args.class_size))
         return
 
-    times: dict[str, list[float]] = {name: [] for name in COMMANDS}
+    scratch = Path(tempfile.mkdtemp())
+    book_file = scratch / "book_student.py"
+    synthetic_class(scratch / "one", 1)
+    book_file.write_text(BOOK_IMPORT + (scratch / "one" / "student000.py").read_text())
+    runs = {name: (command, ROOT) for name, command in COMMANDS.items()}
+    runs[BOOK_SOLUTIONS] = ([*GRADE, "--isolation", "strict", str(book_file)], ROOT)
+    if args.baseline:
+        for name in (SOLUTIONS_STRICT, BOOK_SOLUTIONS):
+            runs[f"{name}, by the baseline"] = (runs[name][0], args.baseline.resolve())
+    times: dict[str, list[float]] = {name: [] for name in runs}
     student_seconds, tests = [], 0
     for _ in range(args.repeat):
-        for name, command in COMMANDS.items():
-            seconds, stdout = run_once(command)
+        for name, (command, root) in runs.items():
+            seconds, stdout = run_once(command, root)
             times[name].append(seconds)
             if name == SOLUTIONS_STRICT:
                 report = json.loads(stdout)
@@ -188,6 +209,9 @@ def main() -> None:
     print("| class | wall time | submissions per minute | overhead per submission |")
     print("|---|---|---|---|")
     print("\n".join(batch_rows(args.class_size)))
+    print("\n".join(batch_rows(args.class_size, label=" importing d2l", book=True)))
+    if args.baseline:
+        print("\n".join(batch_rows(args.class_size, args.baseline.resolve(), ", by the baseline")))
     print("\nThe similarity check at the end of batch, measured once:\n")
     print("| what | wall time |\n|---|---|\n" + similarity_row(args.class_size))
 
