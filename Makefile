@@ -18,7 +18,7 @@ setup: $(VENV)/.installed
 # requirements.txt has the pins of each Python version. Where numpy 2 is used, mxnet (which
 # declares numpy<2) comes from requirements-mxnet.txt without its dependencies, like the book's
 # packages; the start-up hook lets every process of the environment import MXNet on numpy 2.
-$(VENV)/.installed: pyproject.toml requirements.txt requirements-mxnet.txt requirements-book.txt
+$(VENV)/.installed: pyproject.toml requirements.txt requirements-mxnet.txt requirements-book.txt Makefile
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), sys.version' 2>/dev/null || \
 	  { echo "make: $(PYTHON) is not a Python 3.10 or newer (set PYTHON=python3.X)"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,7 +26,7 @@ $(VENV)/.installed: pyproject.toml requirements.txt requirements-mxnet.txt requi
 	$(PY) -m pip install --quiet -e '.[dev]'
 	$(PY) -m pip install --quiet --no-deps -r requirements-mxnet.txt
 	$(PY) -m pip install --quiet --no-deps -r requirements-book.txt
-	$(PY) -m grader.mxnet_compat
+	$(PY) -m grader.frameworks.mxnet_compat
 	touch $@
 
 test: setup

@@ -219,7 +219,7 @@ def gradebook_csv(rows: list[BatchRow], config: CourseConfig) -> str:
 
 def warm_up() -> None:
     """Pay for `import mxnet` (the oracle's) once per pool process."""
-    from grader import mxnet_backend
+    from grader.frameworks import mxnet as mxnet_backend
 
     mxnet_backend.MXNetOracle()
 

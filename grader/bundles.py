@@ -89,7 +89,7 @@ PYTHON ?= python3
 \t.venv/bin/python -m pip install --quiet -e .
 \t.venv/bin/python -m pip install --quiet --no-deps -r requirements-mxnet.txt
 \t.venv/bin/python -m pip install --quiet --no-deps -r requirements-book.txt
-\t.venv/bin/python -m grader.mxnet_compat
+\t.venv/bin/python -m grader.frameworks.mxnet_compat
 \ttouch $@
 
 check: .venv/.installed

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from grader import diagnosis
-from grader import mxnet_backend as backend
 from grader.cases import Case, Exercise
 from grader.config import Tolerance
+from grader.frameworks import mxnet as backend
 from grader.report import Comparison
 from grader.sandbox import SandboxResult
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 
-from grader import mxnet_backend
 from grader.array_api import DESCRIPTIONS, ND, NP
 from grader.cases import EXERCISES, Case, cases_for
 from grader.checks import NOT_IMPLEMENTED, comparison, judge
@@ -22,6 +21,7 @@ from grader.examples import (
     fingerprint,
     smallest_failing_example,
 )
+from grader.frameworks import mxnet as mxnet_backend
 from grader.isolation import choose_isolation
 from grader.names import NearMiss, near_misses, seems_to_be
 from grader.policy import Violation, calls, violations

@@ -125,7 +125,8 @@ def student_frames(error: BaseException, filenames: set[str]) -> str:
 
 class Worker:
     def __init__(self, request_fd: int, response_fd: int, sweep_namespace: bool) -> None:
-        from grader import book_packages, mxnet_backend, protocol
+        from grader import book_packages, protocol
+        from grader.frameworks import mxnet as mxnet_backend
 
         self.backend, self.protocol, self.book = mxnet_backend, protocol, book_packages
         self.reader = protocol.Reader(request_fd)

@@ -6,7 +6,8 @@ import numpy as onp
 import pytest
 from conftest import full_marks, grade_on_cpu, small_config, write
 
-from grader import book_packages, mxnet_backend
+from grader import book_packages
+from grader.frameworks import mxnet as mxnet_backend
 
 X = onp.arange(9, dtype="float32").reshape(3, 3)
 K = onp.array([[0, 1], [2, 3]], dtype="float32")

@@ -8,7 +8,7 @@ from grader.cases import (
     training_schedule,
     trivial_answer,
 )
-from grader.mxnet_backend import MXNetOracle
+from grader.frameworks.mxnet import MXNetOracle
 
 
 @pytest.fixture(scope="module")

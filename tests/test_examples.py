@@ -18,7 +18,7 @@ from grader.examples import (
     smallest_failing_example,
     whole_numbers,
 )
-from grader.mxnet_backend import MXNetOracle
+from grader.frameworks.mxnet import MXNetOracle
 from grader.sandbox import SandboxResult
 
 SHRUNK = [name for name in EXERCISES if name not in NOT_SHRUNK]

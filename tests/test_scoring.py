@@ -14,7 +14,7 @@ from conftest import (
 
 from grader.cases import EXERCISES, cases_for, public_case_counts
 from grader.config import ConfigError, Tolerance, parse_config
-from grader.mxnet_backend import MXNetOracle
+from grader.frameworks.mxnet import MXNetOracle
 from grader.report import TestResult
 from grader.scoring import award, discriminating
 

@@ -1,4 +1,4 @@
-"""MXNet 1.9.1 on this Python and numpy, through grader.mxnet_compat, in fresh processes."""
+"""MXNet 1.9.1 on this Python and numpy, through its compatibility module, in fresh processes."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy
 import pytest
 
-from grader.mxnet_compat import (
+from grader.frameworks.mxnet_compat import (
     CONSTANTS,
     FINANCIAL,
     HOOK_FILE,
@@ -22,7 +22,7 @@ from grader.mxnet_compat import (
     write_startup_hook,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LEGACY = {"bool", *CONSTANTS, "sometrue", "round_", "product", "alltrue", "msort", "in1d"}
 LEGACY |= {"trapz", *FINANCIAL, "compat"}
 
@@ -63,7 +63,7 @@ def test_every_name_mxnet_binds_is_added_and_nothing_present_is_replaced():
             "import json, warnings; warnings.simplefilter('ignore')\n"
             "import numpy\n"
             "before = {name: id(getattr(numpy, name)) for name in dir(numpy)}\n"
-            "from grader.mxnet_compat import restore_numpy_names\n"
+            "from grader.frameworks.mxnet_compat import restore_numpy_names\n"
             "added = restore_numpy_names()\n"
             "changed = [n for n, i in before.items() if id(getattr(numpy, n)) != i]\n"
             "print(json.dumps({'added': added, 'changed': changed, 'version': numpy.__version__,"
@@ -103,7 +103,7 @@ def test_mxnet_imports_and_computes_in_a_fresh_process():
         python(
             "import json, sys\n"
             "sys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != '_BeforeMXNet']\n"
-            "from grader.mxnet_compat import import_mxnet\n"
+            "from grader.frameworks.mxnet_compat import import_mxnet\n"
             "mx = import_mxnet()\n"
             "import numpy as onp\n"
             "from mxnet import np, npx\n"

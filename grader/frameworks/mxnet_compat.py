@@ -15,9 +15,9 @@ on numpy 1.26 and 2.x and on Python 3.12 and 3.13 once these exist again:
 
 Nothing that exists is replaced: on numpy 1.23.5 this adds nothing. `import_mxnet` applies it
 and imports MXNet, turning a missing system library into a message that names the package to
-install. The start-up hook (`python -m grader.mxnet_compat`, run by `make setup`) applies it
-before any `import mxnet` in an environment, so that plain scripts, notebook kernels and the
-tests import MXNet too.
+install. The start-up hook (`python -m grader.frameworks.mxnet_compat`, run by `make setup`)
+applies it before any `import mxnet` in an environment, so that plain scripts, notebook
+kernels and the tests import MXNet too.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ HOOK_FILE = "grader_mxnet_compat.pth"
 # One line that `site` runs at start-up; it does nothing once the grader is uninstalled.
 HOOK_LINE = (
     'import importlib.util; importlib.util.find_spec("grader") and '
-    '__import__("grader.mxnet_compat", fromlist=["_"]).install_import_hook()\n'
+    '__import__("grader.frameworks.mxnet_compat", fromlist=["_"]).install_import_hook()\n'
 )
 
 CONSTANTS = {

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from grader import mxnet_backend
-from grader.mxnet_backend import MXNetOracle, plain_result
+from grader.frameworks import mxnet as mxnet_backend
+from grader.frameworks.mxnet import MXNetOracle, plain_result
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,7 @@ SAME_DEVICE_HINT = (
 
 
 def _mxnet():
-    from grader.mxnet_compat import import_mxnet
+    from grader.frameworks.mxnet_compat import import_mxnet
 
     import_mxnet()  # numpy 1.26/2.x and Python 3.12+ names first; a missing library said plainly
     import mxnet as mx
