@@ -5,6 +5,8 @@ strict: bubblewrap (`bwrap`) gives the worker its own PID, network, IPC and UTS 
   installation, the virtual environment and the grader package, a private /tmp, and the copy
   of the submission. When the grader runs as root the worker drops to an unprivileged uid of
   its own (so RLIMIT_NPROC applies and nothing root-owned is writable) with no capabilities.
+  With GPU tests it also gets the NVIDIA device nodes and the driver's files, nothing else of
+  /dev, and its memory limit counts data instead of address space (see MEMORY_RLIMITS).
 basic: a plain child process in its own process group, with the same rlimits. Used where
   bubblewrap is missing or not permitted (macOS, containers without namespaces); the report
   says `isolation: basic`.
@@ -12,8 +14,10 @@ basic: a plain child process in its own process group, with the same rlimits. Us
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -37,18 +41,57 @@ SYSTEM_PATHS = (
 )
 USR_MERGE_LINKS = {"/lib": "usr/lib", "/lib64": "usr/lib64", "/bin": "usr/bin", "/sbin": "usr/sbin"}
 
+# What CUDA opens in /dev: the control node, one node per GPU, unified memory (and its tools
+# node, which the CUDA tools open), modesetting where the driver has it, and the MIG
+# capability nodes. Nothing else of the host's /dev is bound.
+HOST_DEVICES = Path("/dev")
+GPU_DEVICE_NODES = re.compile(r"nvidia(\d+|ctl|-uvm|-uvm-tools|-modeset)")
+GPU_CAPABILITIES = "nvidia-caps"
+# The driver's user-space half: the CUDA driver, NVML (libnvidia-ml), the PTX JIT and the
+# other libnvidia-* libraries libcuda loads, and the debugger's. The toolkit's libraries
+# (cudart, cuBLAS, cuDNN) come with the framework's wheels, inside the bound environment.
+DRIVER_LIBRARIES = ("libcuda.so*", "libcudadebugger.so*", "libnvidia-*.so*")
+DRIVER_FOLDERS = (
+    "/usr/lib/*-linux-gnu",
+    "/usr/lib64",
+    "/usr/lib",
+    "/lib64",
+    "/usr/local/nvidia/lib64",
+    "/usr/local/nvidia/lib",
+    "/usr/local/cuda*/compat",
+)
+# What the driver reads outside /dev and the libraries. /proc/driver/nvidia (the driver's
+# parameters and GPU list) is in the sandbox's own /proc already. NVML and CUDA read each
+# GPU's PCI attributes and NUMA placement in sysfs: /sys/bus/pci/devices holds links into
+# /sys/devices, so both are needed; /sys/module/nvidia* holds the driver's version and
+# parameters. All read-only: nothing in them is a secret of the grader's.
+DRIVER_SYSFS = ("/sys/bus/pci", "/sys/devices", "/sys/module/nvidia*")
+# Variables of the grader's environment that decide which GPUs and which driver the worker
+# gets; the worker's environment is otherwise scrubbed.
+GPU_VARIABLES = ("CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER")
+
 
 class IsolationUnavailable(RuntimeError):
     """Strict isolation was asked for, but bubblewrap cannot run here."""
 
 
+# Which rlimit bounds the worker's memory. address_space (RLIMIT_AS) counts every mapping.
+# CUDA reserves terabytes of address space for unified addressing when it starts (PROT_NONE,
+# nothing behind it), so no CUDA process starts under it. data (RLIMIT_DATA, enforced on
+# mmap since Linux 4.7) counts private writable mappings only: the heap, numpy arrays and
+# tensors in host memory are counted, CUDA's reservations and its shared mappings of the
+# device nodes are not. Neither bounds memory on the GPU itself.
+MEMORY_RLIMITS = {"address_space": resource.RLIMIT_AS, "data": resource.RLIMIT_DATA}
+
+
 @dataclass(frozen=True)
 class ResourceLimits:
     cpu_seconds: int
-    memory_bytes: int | None  # address space; None where GPUs are used (CUDA maps a lot)
+    memory_bytes: int | None  # None: no memory limit
     file_bytes: int
     processes: int
     open_files: int
+    memory_kind: str = "address_space"  # a key of MEMORY_RLIMITS; "data" where GPUs are used
 
 
 def apply_resource_limits(limits: ResourceLimits) -> None:
@@ -61,7 +104,7 @@ def apply_resource_limits(limits: ResourceLimits) -> None:
         (resource.RLIMIT_CORE, 0),
     ]
     if limits.memory_bytes is not None:
-        pairs.append((resource.RLIMIT_AS, limits.memory_bytes))
+        pairs.append((MEMORY_RLIMITS[limits.memory_kind], limits.memory_bytes))
     for kind, value in pairs:
         _, hard = resource.getrlimit(kind)
         if hard != resource.RLIM_INFINITY:
@@ -80,8 +123,121 @@ def read_only_paths() -> list[Path]:
     return sorted(p for p in paths if p.exists() and not str(p).startswith("/usr/"))
 
 
-def bubblewrap_command(argv: list[str], workdir: Path, uid: int | None) -> list[str]:
-    """argv wrapped in bwrap; workdir is mounted read-write as /submission."""
+def gpu_device_binds(dev: Path = HOST_DEVICES) -> list[Path]:
+    """The NVIDIA device nodes under dev that CUDA opens, those that exist; [] without a GPU."""
+    nodes = [path for path in dev.glob("nvidia*") if GPU_DEVICE_NODES.fullmatch(path.name)]
+    capabilities = dev / GPU_CAPABILITIES
+    if capabilities.is_dir():
+        nodes += [path for path in capabilities.iterdir() if not path.is_dir()]
+    return sorted(nodes)
+
+
+def ldconfig_libraries() -> list[Path]:
+    """The libraries in the dynamic loader's cache (`ldconfig -p`); [] where it cannot be read."""
+    program = shutil.which("ldconfig") or next(
+        (p for p in ("/sbin/ldconfig", "/usr/sbin/ldconfig") if Path(p).exists()), None
+    )
+    if program is None:
+        return []
+    try:
+        listing = subprocess.run([program, "-p"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    return [Path(line.split(" => ", 1)[1]) for line in listing.splitlines() if " => " in line]
+
+
+def library_path_folders() -> list[Path]:
+    """The grader's LD_LIBRARY_PATH, as folders."""
+    return [Path(p) for p in os.environ.get("LD_LIBRARY_PATH", "").split(":") if p]
+
+
+def library_search_folders() -> list[Path]:
+    """Where the driver's libraries may be: the grader's LD_LIBRARY_PATH, the folders the
+    loader's cache names for them, then the usual folders (each once, in that order)."""
+    folders = library_path_folders()
+    folders += [
+        path.parent
+        for path in ldconfig_libraries()
+        if any(fnmatch.fnmatch(path.name, pattern) for pattern in DRIVER_LIBRARIES)
+    ]
+    for pattern in DRIVER_FOLDERS:
+        folders += sorted(Path("/").glob(pattern.lstrip("/")))
+    return list(dict.fromkeys(folders))
+
+
+def driver_libraries(folders: list[Path]) -> list[Path]:
+    """The driver's libraries in these folders (links and the files they name)."""
+    found: dict[Path, None] = {}
+    for folder in folders:
+        for pattern in DRIVER_LIBRARIES:
+            for path in sorted(folder.glob(pattern)):
+                found[path] = None
+                found[Path(os.path.realpath(path))] = None
+    return [path for path in found if path.is_file()]
+
+
+def sandbox_roots() -> list[Path]:
+    """What bubblewrap_command binds from the host anyway."""
+    return [Path(p) for p in (*SYSTEM_PATHS, *USR_MERGE_LINKS)] + read_only_paths()
+
+
+def gpu_driver_paths() -> list[Path]:
+    """The driver's libraries the sandbox would not have otherwise (those outside /usr and
+    the other bound paths), then the parts of sysfs the driver reads."""
+    roots = sandbox_roots()
+    libraries = [
+        path
+        for path in driver_libraries(library_search_folders())
+        if not any(path.is_relative_to(root) for root in roots)
+    ]
+    sysfs = [path for pattern in DRIVER_SYSFS for path in sorted(Path("/").glob(pattern[1:]))]
+    return libraries + sysfs
+
+
+def gpu_environment() -> dict[str, str]:
+    """What the worker's environment needs to see the GPUs the grader sees: the grader's
+    choice of GPUs, and the folders of its LD_LIBRARY_PATH that hold the driver's libraries
+    (the loader looks there before its cache, so the worker loads the driver the grader
+    loads)."""
+    environment = {name: os.environ[name] for name in GPU_VARIABLES if name in os.environ}
+    folders = [str(f) for f in library_path_folders() if driver_libraries([f])]
+    if folders:
+        environment["LD_LIBRARY_PATH"] = ":".join(dict.fromkeys(folders))
+    return environment
+
+
+def gpu_arguments(dev: Path, driver_paths: list[Path], created: set[Path]) -> list[str]:
+    """bwrap arguments binding the device nodes under dev (as /dev/...) and the driver's paths
+    (read-only, where they are); created holds the folders made so far."""
+    arguments: list[str] = []
+    created.add(Path("/dev"))  # bwrap's own --dev
+    for node in gpu_device_binds(dev):
+        inside = Path("/dev") / node.relative_to(dev)
+        arguments += folders_for(inside, created)
+        arguments += ["--dev-bind-try", str(node), str(inside)]
+    for path in driver_paths:
+        arguments += folders_for(path, created)
+        arguments += ["--ro-bind-try", str(path), str(path)]
+    return arguments
+
+
+def folders_for(path: Path, created: set[Path]) -> list[str]:
+    """bwrap arguments making the parents of path that are not in created yet, readable by
+    all (bwrap would make them 0700); adds them to created."""
+    arguments: list[str] = []
+    for parent in reversed(path.parents[:-1]):
+        if parent not in created:
+            arguments += ["--perms", "0755", "--dir", str(parent)]
+            created.add(parent)
+    return arguments
+
+
+def bubblewrap_command(
+    argv: list[str], workdir: Path, uid: int | None, gpu: bool = False
+) -> list[str]:
+    """argv wrapped in bwrap; workdir is mounted read-write as /submission. With gpu, the
+    NVIDIA device nodes and the driver's files are bound in too (see gpu_device_binds and
+    gpu_driver_paths); the rest of the host's /dev stays out."""
     command = [
         "bwrap",
         "--unshare-ipc",
@@ -110,11 +266,10 @@ def bubblewrap_command(argv: list[str], workdir: Path, uid: int | None) -> list[
             command += ["--ro-bind-try", link, link]
     created: set[Path] = set()
     for path in read_only_paths():
-        for parent in reversed(path.parents[:-1]):  # bwrap would make them 0700
-            if parent not in created:
-                command += ["--perms", "0755", "--dir", str(parent)]
-                created.add(parent)
+        command += folders_for(path, created)
         command += ["--ro-bind", str(path), str(path)]
+    if gpu:
+        command += gpu_arguments(HOST_DEVICES, gpu_driver_paths(), created)
     command += ["--bind", str(workdir), str(SANDBOX_SUBMISSION), "--chdir", str(SANDBOX_SUBMISSION)]
     command.append("--")
     if uid is not None:
