@@ -23,8 +23,12 @@ from dataclasses import dataclass, field
 from grader.policy import dotted, import_aliases, parsed_cells, references, top_level_definitions
 from grader.submission import Submission
 
-ND, NP = "nd", "np"
-DESCRIPTIONS = {ND: "MXNet's legacy nd API (NDArray)", NP: "MXNet's np API (mxnet.np)"}
+ND, NP, TORCH = "nd", "np", "torch"
+DESCRIPTIONS = {
+    ND: "MXNet's legacy nd API (NDArray)",
+    NP: "MXNet's np API (mxnet.np)",
+    TORCH: "PyTorch",
+}
 ND_MODULES = ("mxnet.nd", "mxnet.ndarray", "d2lzh", "gluonbook")
 NP_MODULES = ("mxnet.np", "mxnet.npx", "mxnet.numpy", "mxnet.numpy_extension", "d2l.mxnet")
 
@@ -38,6 +42,9 @@ class ArrayApis:
 
     def of(self, exercise: str) -> str:
         return self.exercises.get(exercise, self.submission)
+
+
+ONE_API = ArrayApis(TORCH)  # PyTorch has one tensor API
 
 
 def api_of(name: str) -> str | None:

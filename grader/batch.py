@@ -109,7 +109,7 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 # One zygote per grading process, made on first use and kept for the process's life: it is
-# what makes a submission cost its own code's time, not an `import mxnet` each.
+# what makes a submission cost its own code's time, not an `import mxnet` (or torch) each.
 _pools: dict[tuple, WorkerPool] = {}
 
 
@@ -117,11 +117,10 @@ def shared_pool(config: CourseConfig, isolation: str | None) -> WorkerPool:
     from grader.grading import uses_gpu
 
     confinement = choose_isolation(isolation or config.isolation)
-    key = (confinement, config.limits)
+    gpu = uses_gpu(None, config)
+    key = (confinement, config.limits, config.framework, gpu)
     if key not in _pools:
-        _pools[key] = WorkerPool(
-            config.limits, confinement, memory_limit=not uses_gpu(None, config)
-        )
+        _pools[key] = WorkerPool(config.limits, confinement, config.framework, gpu)
         atexit.register(_pools[key].close)
     return _pools[key]
 
@@ -217,16 +216,9 @@ def gradebook_csv(rows: list[BatchRow], config: CourseConfig) -> str:
     return out.getvalue()
 
 
-def warm_up() -> None:
-    """Pay for `import mxnet` (the oracle's) once per pool process."""
-    from grader.frameworks import mxnet as mxnet_backend
-
-    mxnet_backend.MXNetOracle()
-
-
 def run_local(tasks: list[Path], jobs: int, grade_args: tuple) -> Iterator[BatchRow]:
     with ProcessPoolExecutor(
-        max_workers=jobs, mp_context=get_context("forkserver"), initializer=warm_up
+        max_workers=jobs, mp_context=get_context("forkserver")
     ) as pool:
         futures = [pool.submit(grade_entry, path, *grade_args) for path in tasks]
         for future in as_completed(futures):

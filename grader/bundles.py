@@ -27,6 +27,23 @@ REQUIREMENTS = "requirements.txt"  # the grader's pinned packages
 BOOK_REQUIREMENTS = "requirements-book.txt"  # the book's packages, installed with --no-deps
 # mxnet where numpy 2 is used (Python 3.13), installed with --no-deps; empty elsewhere
 MXNET_REQUIREMENTS = "requirements-mxnet.txt"
+PYTORCH_REQUIREMENTS = "requirements-pytorch.txt"  # installed where the config says pytorch
+
+
+def pytorch_install(config: str, pip: str = "python -m pip") -> str:
+    """A shell line installing the PyTorch edition's packages if the config asks for it."""
+    return (
+        f"if grep -qs '^framework: pytorch' {config}; then "
+        f"{pip} install -r {PYTORCH_REQUIREMENTS}; fi"
+    )
+
+
+def edition_folders(framework: str) -> tuple[Path, Path]:
+    """(solutions, exercises) of the book's edition for a framework."""
+    sub = "" if framework == "mxnet" else framework
+    return PROJECT_ROOT / "solutions" / sub, PROJECT_ROOT / "exercises" / sub
+
+
 WORKFLOW = ".github/workflows/grade.yml"
 HTML_REPORT = "grade-report.html"
 SKIPPED = shutil.ignore_patterns("__pycache__", "*.pyc")
@@ -89,12 +106,13 @@ PYTHON ?= python3
 \t.venv/bin/python -m pip install --quiet -e .
 \t.venv/bin/python -m pip install --quiet --no-deps -r requirements-mxnet.txt
 \t.venv/bin/python -m pip install --quiet --no-deps -r requirements-book.txt
+\t{pytorch}
 \t.venv/bin/python -m grader.frameworks.mxnet_compat
 \ttouch $@
 
 check: .venv/.installed
 \t.venv/bin/python -m grader check exercises
-"""
+""".replace("{pytorch}", pytorch_install("config.yaml", ".venv/bin/python -m pip"))
 
 RUN_AUTOGRADER = """\
 #!/usr/bin/env bash
@@ -114,7 +132,8 @@ apt-get install -y python3 python3-pip python3-venv bubblewrap util-linux
 python3 -m pip install -r /autograder/source/requirements.txt
 python3 -m pip install --no-deps -r /autograder/source/requirements-mxnet.txt
 python3 -m pip install --no-deps -r /autograder/source/requirements-book.txt
-"""
+cd /autograder/source && {pytorch}
+""".replace("{pytorch}", pytorch_install("config.yaml", "python3 -m pip"))
 
 
 def requirements() -> str:
@@ -131,19 +150,23 @@ def write_requirements(folder: Path) -> None:
     (folder / REQUIREMENTS).write_text(requirements())
     (folder / MXNET_REQUIREMENTS).write_text((PROJECT_ROOT / MXNET_REQUIREMENTS).read_text())
     (folder / BOOK_REQUIREMENTS).write_text(book_requirements())
+    (folder / PYTORCH_REQUIREMENTS).write_text((PROJECT_ROOT / PYTORCH_REQUIREMENTS).read_text())
 
 
 INSTALL_COMMANDS = (
     f"python -m pip install -r {REQUIREMENTS}",
     f"python -m pip install --no-deps -r {MXNET_REQUIREMENTS}",
     f"python -m pip install --no-deps -r {BOOK_REQUIREMENTS}",
+    pytorch_install("config.yaml"),
 )
 
 
-def student_config(config_path: Path) -> str:
+def student_config(config_path: Path, framework: str | None = None) -> str:
     data = yaml.safe_load(config_path.read_text())
     for key in READ_ONLY_KEYS:
         data.pop(key, None)
+    if framework:
+        data = {"framework": framework, **{k: v for k, v in data.items() if k != "framework"}}
     header = (
         "# The course settings `check` uses. The hidden-case seed is not here: hidden cases\n"
         "# run when your work is graded.\n"
@@ -226,10 +249,10 @@ def student_bundle(
         raise FileExistsError(17, "the release folder is not empty", str(outdir))
     exercises = outdir / "exercises"
     exercises.mkdir(parents=True)
-    for name, text in stubs.exercise_files(PROJECT_ROOT / "solutions").items():
+    for name, text in stubs.exercise_files(edition_folders(config.framework)[0]).items():
         (exercises / name).write_text(text)
     shutil.copytree(GRADER_PACKAGE, outdir / "grader", ignore=SKIPPED)
-    (outdir / "config.yaml").write_text(student_config(config_path))
+    (outdir / "config.yaml").write_text(student_config(config_path, config.framework))
     write_requirements(outdir)
     (outdir / "README.md").write_text(STUDENT_README)
     (outdir / "Makefile").write_text(STUDENT_MAKEFILE)
@@ -250,6 +273,7 @@ def gradescope_zip(path: Path, config_path: Path) -> None:
         archive.writestr(REQUIREMENTS, requirements())
         archive.writestr(BOOK_REQUIREMENTS, book_requirements())
         archive.writestr(MXNET_REQUIREMENTS, (PROJECT_ROOT / MXNET_REQUIREMENTS).read_text())
+        archive.writestr(PYTORCH_REQUIREMENTS, (PROJECT_ROOT / PYTORCH_REQUIREMENTS).read_text())
         archive.writestr("config.yaml", config_path.read_text())
         for file in sorted(GRADER_PACKAGE.rglob("*.py")):
             archive.write(file, f"grader/{file.relative_to(GRADER_PACKAGE)}")
@@ -291,6 +315,8 @@ def main():
     pip("-r", str(HERE / "requirements.txt"))
     pip("--no-deps", "-r", str(HERE / "requirements-mxnet.txt"))
     pip("--no-deps", "-r", str(HERE / "requirements-book.txt"))
+    if "framework: pytorch" in (HERE / "config.yaml").read_text().splitlines():
+        pip("-r", str(HERE / "requirements-pytorch.txt"))
     report_file = Path(tempfile.mkdtemp()) / "report.json"
     # Run from HERE, so `-m grader` is this folder's grader and not the student's copy.
     subprocess.run(

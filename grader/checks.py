@@ -12,10 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grader import diagnosis
+from grader import diagnosis, frameworks
 from grader.cases import Case, Exercise
 from grader.config import Tolerance
-from grader.frameworks import mxnet as backend
 from grader.report import Comparison
 from grader.sandbox import SandboxResult
 
@@ -33,8 +32,9 @@ class Verdict:
 def show(array: np.ndarray, label: str = "", api: str = "np", context: str = "cpu(0)") -> str:
     """label followed by the array, its later lines aligned under the first, printed the way
     the student's API prints it: `[[1., 2.]]` for np, `[[1. 2.]]` and `<NDArray 1x2 @cpu(0)>`
-    for nd."""
+    for nd, `tensor([[1., 2.]])` for PyTorch."""
     array = np.asarray(array)
+    opening = "tensor(" if api == "torch" else ""
     text = np.array2string(
         array,
         precision=4,
@@ -42,8 +42,10 @@ def show(array: np.ndarray, label: str = "", api: str = "np", context: str = "cp
         separator=" " if api == "nd" else ", ",
         max_line_width=100,
         threshold=200,
-        prefix=label,
+        prefix=label + opening,
     )
+    if opening:
+        text = f"{opening}{text})"
     if api == "nd" and array.ndim:
         shape = "x".join(str(n) for n in array.shape)
         text += f"\n{' ' * len(label)}<NDArray {shape} @{context}>"
@@ -83,7 +85,9 @@ def describe(case: Case, api: str = "np", context: str = "cpu(0)") -> str:
 def friendly_type(type_name: str) -> str:
     names = {
         "builtins.NoneType": "None",
-        **backend.ARRAY_DESCRIPTIONS,
+        **frameworks.backend("mxnet").ARRAY_DESCRIPTIONS,
+        **frameworks.backend("pytorch").ARRAY_DESCRIPTIONS,
+        "torch.Size": "a torch.Size",
         "numpy.ndarray": "a NumPy array",
         "builtins.list": "a list",
         "builtins.tuple": "a tuple",
@@ -99,9 +103,11 @@ def judge(
     tolerance: Tolerance,
     device: str,
     api: str = "np",
+    framework: str = "mxnet",
 ) -> Verdict:
     """The verdict for one test of one case on one device; api is the array API the
     student's code is written in, which the messages print arrays in."""
+    backend = frameworks.backend(framework)
     printed = Printing(api, backend.context_name(device))
     failed_call = judge_call(exercise, result)
     if failed_call is not None:
@@ -120,7 +126,7 @@ def judge(
             f"not numbers{hint}",
         )
     wanted_types = (
-        ("builtins.tuple",) if exercise.result == "shape" else tuple(backend.ARRAY_TYPES.values())
+        backend.SHAPE_TYPES if exercise.result == "shape" else backend.ACCEPTED_ARRAY_TYPES
     )
     if result.type_name not in wanted_types:
         wanted = wanted_types[0] if exercise.result == "shape" else backend.ARRAY_TYPES[api]
@@ -129,9 +135,10 @@ def judge(
             f"{friendly_type(wanted)}; graded it by value"
         )
     if exercise.result != "shape" and device != "cpu":
-        wrong_device = judge_device(result, device)
+        wrong_device = judge_device(result, device, backend)
         if wrong_device:
-            return Verdict("failed", wrong_device, wrong_device)
+            message, cause = wrong_device
+            return with_cause(Verdict("failed", f"{printed.describe(case)}\n{message}"), cause)
     if exercise.result == "shape":
         verdict = judge_shape_tuple(case, expected, got, printed)
     else:
@@ -165,7 +172,13 @@ def likely_cause(
 
 
 def likely_error_cause(exercise: Exercise, case: Case, result: SandboxResult) -> str | None:
-    """For an exception: a reshape that only fits when the channel counts are equal."""
+    """For an exception: a module that skipped nn.Module's own __init__, a reshape that only
+    fits when the channel counts are equal."""
+    if result.status == "raised" and "before Module.__init__() call" in result.message:
+        return (
+            f"{exercise.name}.__init__ must call super().__init__() before it assigns "
+            "parameters: nn.Module keeps them in what its own __init__ sets up"
+        )
     X, K = case.inputs.get("X"), case.inputs.get("K")
     if (
         result.status == "raised"
@@ -201,19 +214,23 @@ def judge_call(exercise: Exercise, result: SandboxResult) -> Verdict | None:
     return Verdict("error", result.message)
 
 
-def judge_device(result: SandboxResult, device: str) -> str | None:
+def judge_device(result: SandboxResult, device: str, backend) -> tuple[str, str] | None:
+    """(message, diagnosis) when the result is not on the input's device."""
     expected_context = backend.context_name(device)
+    if result.context == expected_context:
+        return None
     if result.context is None:
-        return (
-            f"on {expected_context} the result must be {backend.ARRAY_DESCRIPTION} on that "
-            f"device, but it is {friendly_type(result.type_name)}, which lives in CPU memory"
+        message = (
+            f"works on the CPU only: the result is {friendly_type(result.type_name)}, which "
+            f"lives in CPU memory; the input was {backend.ARRAY_DESCRIPTION} on "
+            f"{expected_context}"
         )
-    if result.context != expected_context:
-        return (
-            f"the inputs were on {expected_context} but the result is on {result.context}: "
-            f"{backend.SAME_DEVICE_HINT}"
+    else:
+        message = (
+            f"works on the CPU only: the result was created on {result.context}, the input "
+            f"was on {expected_context}"
         )
-    return None
+    return message, backend.SAME_DEVICE_HINT
 
 
 def judge_values(

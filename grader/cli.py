@@ -8,6 +8,7 @@ for the traceback).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -16,7 +17,7 @@ import zipfile
 from pathlib import Path
 
 import grader
-from grader import batch, bundles, cases, gradebook, stubs
+from grader import batch, bundles, cases, frameworks, gradebook, stubs
 from grader.config import (
     ISOLATION_MODES,
     ConfigError,
@@ -62,6 +63,11 @@ def add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, help="course config (default: config.yaml)")
     parser.add_argument(
         "--only", type=names, default=[], metavar="NAME[,NAME]", help="grade only these exercises"
+    )
+    parser.add_argument(
+        "--framework",
+        choices=frameworks.FRAMEWORKS,
+        help="the book's edition the code is written for (default: the config's, else mxnet)",
     )
     parser.add_argument(
         "--isolation",
@@ -163,6 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("outdir", type=Path)
     release.add_argument("--config", type=Path, help="course config (default: config.yaml)")
     release.add_argument(
+        "--framework", choices=frameworks.FRAMEWORKS, help="the edition (default: the config's)"
+    )
+    release.add_argument(
         "--fail-under",
         type=float,
         metavar="SCORE",
@@ -194,16 +203,25 @@ def build_parser() -> argparse.ArgumentParser:
     exercises = commands.add_parser(
         "exercises", help="generate exercises/ (.py and .ipynb) from solutions/"
     )
-    exercises.add_argument("--solutions", type=Path, default=bundles.PROJECT_ROOT / "solutions")
-    exercises.add_argument("--exercises", type=Path, default=bundles.PROJECT_ROOT / "exercises")
+    exercises.add_argument(
+        "--solutions", type=Path, help="one solutions folder (default: both editions')"
+    )
+    exercises.add_argument("--exercises", type=Path, help="where its exercises go")
     exercises.add_argument(
         "--check", action="store_true", help="only report exercise files that differ; exit 1 if any"
     )
     return parser
 
 
+GRADING_COMMANDS = ("grade", "check", "batch", "gradescope")  # they need the framework
+
+
 def course(args: argparse.Namespace) -> CourseConfig:
     config = load_config(args.config or default_config_path(), cases.public_case_counts())
+    if getattr(args, "framework", None):
+        config = dataclasses.replace(config, framework=args.framework)
+    if args.command in GRADING_COMMANDS:
+        frameworks.backend(config.framework).check_installed()
     return only_exercises(config, args.only) if getattr(args, "only", None) else config
 
 
@@ -314,13 +332,23 @@ def run_gradebook(args: argparse.Namespace) -> int:
 
 
 def run_exercises(args: argparse.Namespace) -> int:
+    if args.solutions or args.exercises:  # one pair; the MXNet edition's folders by default
+        solutions, exercises = bundles.edition_folders("mxnet")
+        pairs = [(args.solutions or solutions, args.exercises or exercises)]
+    else:
+        pairs = [bundles.edition_folders(framework) for framework in frameworks.FRAMEWORKS]
     if args.check:
-        stale = stubs.stale_exercises(args.solutions, args.exercises)
-        for name in stale:
-            print(f"{args.exercises / name} differs from what `make exercises` generates")
+        stale = [
+            exercises / name
+            for solutions, exercises in pairs
+            for name in stubs.stale_exercises(solutions, exercises)
+        ]
+        for path in stale:
+            print(f"{path} differs from what `make exercises` generates")
         return 1 if stale else 0
-    for path in stubs.write_exercises(args.solutions, args.exercises):
-        print(f"wrote {path}")
+    for solutions, exercises in pairs:
+        for path in stubs.write_exercises(solutions, exercises):
+            print(f"wrote {path}")
     return 0
 
 

@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from grader.frameworks import FRAMEWORKS
+
 SEED_ENVIRONMENT_VARIABLE = "GRADER_SEED"
 DEVICE_NAMES = ("cpu", "gpu")
 GPU_POLICIES = ("optional", "required")
@@ -43,6 +45,17 @@ class ExerciseConfig:
     uses: tuple[str, ...]
     forbidden: tuple[str, ...] = ()  # names the definition may not use (see policy.py)
     credit: str = "proportional"  # one of CREDIT_RULES (see scoring.py)
+    gpu_tolerance: Tolerance | None = None  # on a GPU; None: the same as on the CPU
+
+    def tolerance_on(self, device: str) -> Tolerance:
+        """A GPU's TF32 and cuDNN's algorithms round differently from the CPU: there, the
+        looser of the two tolerances."""
+        if not device.startswith("gpu") or self.gpu_tolerance is None:
+            return self.tolerance
+        return Tolerance(
+            max(self.tolerance.rtol, self.gpu_tolerance.rtol),
+            max(self.tolerance.atol, self.gpu_tolerance.atol),
+        )
 
 
 @dataclass(frozen=True)
@@ -75,6 +88,7 @@ class CourseConfig:
     limits: Limits
     exercises: tuple[ExerciseConfig, ...]
     isolation: str = "auto"
+    framework: str = "mxnet"  # the book's edition the students write: one of FRAMEWORKS
     gradescope_hidden_visibility: str = "after_published"  # for hidden cases
     source: str = "config.yaml"
     similarity: SimilarityConfig = SimilarityConfig()
@@ -165,6 +179,7 @@ EXERCISE_KEYS = {
     "public_cases",
     "hidden_cases",
     "time_limit_seconds",
+    "gpu_tolerance",
     "tolerance",
     "uses",
     "forbidden",
@@ -202,6 +217,7 @@ def _exercise(
     default_time: float,
     default_tolerance: Tolerance,
     default_credit: str = "proportional",
+    default_gpu_tolerance: Tolerance | None = None,
 ) -> ExerciseConfig:
     entry.refuse_unknown(EXERCISE_KEYS)
     public = entry.number("public_cases", available, integer=True)
@@ -217,6 +233,11 @@ def _exercise(
         uses=_names(entry, "uses", configured),
         forbidden=_names(entry, "forbidden"),
         credit=entry.choice("credit", default_credit, CREDIT_RULES),
+        gpu_tolerance=(
+            _tolerance(entry.section("gpu_tolerance"), default_gpu_tolerance or default_tolerance)
+            if "gpu_tolerance" in (entry.data or {})
+            else default_gpu_tolerance
+        ),
     )
 
 
@@ -251,6 +272,7 @@ def parse_config(data: Any, source: str, known_exercises: dict[str, int]) -> Cou
     top.refuse_unknown(
         {
             "seed",
+            "framework",
             "devices",
             "gpu",
             "isolation",
@@ -262,9 +284,14 @@ def parse_config(data: Any, source: str, known_exercises: dict[str, int]) -> Cou
         }
     )
     defaults = top.section("defaults")
-    defaults.refuse_unknown({"tolerance", "time_limit_seconds", "credit"})
+    defaults.refuse_unknown({"tolerance", "gpu_tolerance", "time_limit_seconds", "credit"})
     default_credit = defaults.choice("credit", "proportional", CREDIT_RULES)
     default_tolerance = _tolerance(defaults.section("tolerance"), Tolerance(1e-4, 1e-4))
+    default_gpu_tolerance = (
+        _tolerance(defaults.section("gpu_tolerance"), default_tolerance)
+        if "gpu_tolerance" in (defaults.data or {})
+        else None
+    )
     default_time = float(defaults.number("time_limit_seconds", 10, minimum=0.1))
 
     section = top.section("exercises")
@@ -284,6 +311,7 @@ def parse_config(data: Any, source: str, known_exercises: dict[str, int]) -> Cou
                 default_time,
                 default_tolerance,
                 default_credit,
+                default_gpu_tolerance,
             )
         )
     return CourseConfig(
@@ -293,6 +321,7 @@ def parse_config(data: Any, source: str, known_exercises: dict[str, int]) -> Cou
         limits=_limits(top.section("limits")),
         exercises=tuple(exercises),
         isolation=top.choice("isolation", "auto", ISOLATION_MODES),
+        framework=top.choice("framework", "mxnet", FRAMEWORKS),
         gradescope_hidden_visibility=_gradescope_visibility(top.section("gradescope")),
         source=source,
         similarity=_similarity(top.section("similarity"), config_folder(source)),

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from grader import frameworks
 from grader.array_api import DESCRIPTIONS, ND, NP
 from grader.cases import EXERCISES, Case, cases_for
 from grader.checks import NOT_IMPLEMENTED, comparison, judge
@@ -21,29 +22,50 @@ from grader.examples import (
     fingerprint,
     smallest_failing_example,
 )
-from grader.frameworks import mxnet as mxnet_backend
 from grader.isolation import choose_isolation
 from grader.names import NearMiss, near_misses, seems_to_be
+from grader.oracle import NumpyOracle
 from grader.policy import Violation, calls, violations
 from grader.report import PRINTED_WHILE_LOADING, ExerciseResult, Report, TestResult
 from grader.sandbox import LoadResult, Sandbox, WorkerPool
 from grader.scoring import award, discriminating
 from grader.submission import Submission, read_submission
 
-DEVICE_CHOICES = ("cpu", "gpu", "all")
+DEVICE_CHOICES = ("cpu", "gpu", "all", "simulated")
+SIMULATED_GPU = "sim0"  # a second device on the CPU that stands in for a GPU (see frameworks)
+SIMULATED_NOTE = {
+    "mxnet": "the [gpu0, simulated] tests ran on MXNet's context cpu(1) standing in for a GPU: "
+    "they check that results stay on the input's device, not CUDA itself",
+    "pytorch": "the [gpu0, simulated] tests ran on the CPU with tensors tagged as on a GPU "
+    "(PyTorch has no second CPU device): they check that results stay on the input's device, "
+    "not CUDA itself",
+}
 KEPT_FOR_GRADING = 0.2  # the share of a submission's time limit that examples never use
 
 
 @dataclass(frozen=True)
 class DevicePlan:
-    device: str  # "cpu", "gpu0", ...; "gpu" when there is none to run on
+    device: str  # "cpu", "gpu0", ..., "sim0" (simulated); "gpu" when there is none to run on
     skip_reason: str | None = None
     counted: bool = True  # whether its tests count toward max_score
 
+    @property
+    def simulated(self) -> bool:
+        return self.device == SIMULATED_GPU
+
+    @property
+    def label(self) -> str:
+        """How tests name the device: the simulated GPU says it is one."""
+        return "gpu0, simulated" if self.simulated else self.device
+
 
 def plan_devices(config: CourseConfig, choice: str | None, gpus: int) -> list[DevicePlan]:
-    """The devices to run every case on; a missing GPU is skipped, or an error if required."""
+    """The devices to run every case on; a missing GPU is skipped, or an error if required.
+    `simulated` runs the GPU path on a second CPU device: everything but CUDA itself."""
     choice = choice or ("all" if "gpu" in config.devices else "cpu")
+    if choice == "simulated":
+        return [DevicePlan("cpu"), DevicePlan(SIMULATED_GPU)]
+    framework = frameworks.NAMES[config.framework]
     plans = [DevicePlan("cpu")] if choice in ("cpu", "all") else []
     if choice in ("gpu", "all"):
         if gpus:
@@ -53,11 +75,11 @@ def plan_devices(config: CourseConfig, choice: str | None, gpus: int) -> list[De
                 DevicePlan(
                     "gpu",
                     "the course requires GPU tests (gpu: required) but "
-                    "MXNet sees no GPU on this machine",
+                    f"{framework} sees no GPU on this machine",
                 )
             )
         else:
-            plans.append(DevicePlan("gpu", "no GPU: MXNet sees none on this machine", False))
+            plans.append(DevicePlan("gpu", f"no GPU: {framework} sees none on this machine", False))
     return plans
 
 
@@ -73,7 +95,7 @@ class ExercisePlan:
 def plan_exercises(config: CourseConfig, seed: int) -> tuple[ExercisePlan, ...]:
     """Every exercise's cases and expected values. The same for every submission graded with
     this config and seed, so a batch process computes them once (they are never modified)."""
-    oracle = mxnet_backend.MXNetOracle()
+    oracle = NumpyOracle()
     plans = []
     for exercise in config.exercises:
         tolerance = (exercise.tolerance.rtol, exercise.tolerance.atol)
@@ -90,7 +112,7 @@ def plan_exercises(config: CourseConfig, seed: int) -> tuple[ExercisePlan, ...]:
 def example_plan(exercise: str) -> tuple[tuple[Case, ...], tuple[np.ndarray, ...]]:
     """An exercise's small showable inputs and their answers; made on its first failure only
     (a correct submission never pays for them), then kept for the process's life."""
-    oracle = mxnet_backend.MXNetOracle()
+    oracle = NumpyOracle()
     examples = example_cases(exercise, oracle)
     return examples, tuple(EXERCISES[exercise].expected(case, oracle) for case in examples)
 
@@ -139,7 +161,14 @@ def grade_exercise(
                     exercise.time_limit_seconds,
                 )
                 verdict = judge(
-                    spec, case, expected, result, exercise.tolerance, device.device, api
+                    spec,
+                    case,
+                    expected,
+                    result,
+                    exercise.tolerance_on(device.device),
+                    device.device,
+                    api,
+                    sandbox.framework,
                 )
                 status, message = verdict.status, verdict.message
                 output, seconds = result.output, result.seconds
@@ -154,7 +183,7 @@ def grade_exercise(
                     given_up[device.device] = (status, f"not run: {case.name} {what}")
             tests.append(
                 TestResult(
-                    name=f"{case.name} [{device.device}]",
+                    name=f"{case.name} [{device.label}]",
                     status=status,
                     score=share if status == "passed" else 0.0,
                     max_score=share if device.counted else 0.0,
@@ -188,7 +217,10 @@ def failing_example(
     def run(case: Case, expected: np.ndarray, seconds: float):
         seconds = min(seconds, exercise.time_limit_seconds)
         result = sandbox.call(exercise.name, case.inputs, case.params, "cpu", seconds)
-        return judge(spec, case, expected, result, exercise.tolerance, "cpu", api), result
+        verdict = judge(
+            spec, case, expected, result, exercise.tolerance, "cpu", api, sandbox.framework
+        )
+        return verdict, result
 
     examples, answers = example_plan(exercise.name)
     found = smallest_failing_example(target, examples, answers, smaller_than, run, budget)
@@ -228,7 +260,15 @@ def identity_notes(
         case, expected = next((c, e) for c, e in zip(plan.cases, plan.expected) if c.public)
         limit = min(plan.config.time_limit_seconds, by_name[exercise].config.time_limit_seconds)
         result = sandbox.call(exercise, case.inputs, case.params, "cpu", limit)
-        verdict = judge(EXERCISES[other], case, expected, result, plan.config.tolerance, "cpu")
+        verdict = judge(
+            EXERCISES[other],
+            case,
+            expected,
+            result,
+            plan.config.tolerance,
+            "cpu",
+            framework=sandbox.framework,
+        )
         return verdict.status == "passed"
 
     annotated = []
@@ -315,8 +355,8 @@ def api_notes(results: list[ExerciseResult]) -> tuple[str, ...]:
 
 
 def uses_gpu(choice: str | None, config: CourseConfig) -> bool:
-    """Whether a GPU may be used, judged without importing MXNet (CUDA needs the address
-    space that the memory rlimit would take away)."""
+    """Whether a GPU may be used, judged without importing the framework: the sandbox then
+    binds the GPU's device nodes and limits data, not address space (CUDA reserves a lot)."""
     wanted = choice in ("gpu", "all") or (choice is None and "gpu" in config.devices)
     return wanted and any(Path("/dev").glob("nvidia[0-9]*"))
 
@@ -357,8 +397,9 @@ def grade_submission(
             names,
             config.limits,
             confinement,
-            memory_limit=not uses_gpu(device, config),
             pool=pool,
+            framework=config.framework,
+            gpu=uses_gpu(device, config),
         )
         if submission.sources
         else None
@@ -366,7 +407,8 @@ def grade_submission(
     try:
         # The worker imports MXNet in its own process meanwhile; these overlap.
         plans = plan_exercises(config, seed)
-        devices = plan_devices(config, device, mxnet_backend.gpu_count())
+        gpus = frameworks.backend(config.framework).gpu_count() if uses_gpu(device, config) else 0
+        devices = plan_devices(config, device, gpus)
         loading = time.monotonic()
         loaded = sandbox.load() if sandbox else LoadResult({}, (), 0, (), "")
         load_seconds = time.monotonic() - loading
@@ -388,6 +430,8 @@ def grade_submission(
         if sandbox:
             sandbox.close()
     notes = submission_notes(submission.problems, loaded) + api_notes(results)
+    if any(d.simulated for d in devices):
+        notes += (SIMULATED_NOTE[config.framework],)
     if confinement.note:
         notes = (confinement.note, *notes)
     return Report(
@@ -396,7 +440,7 @@ def grade_submission(
         exercises=tuple(dependency_notes(results, config, submission)),
         notes=notes,
         isolation=confinement.mode,
-        framework=mxnet_backend.FRAMEWORK,
+        framework=config.framework,
         seconds=time.monotonic() - started,
         load_seconds=load_seconds,
     )

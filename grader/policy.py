@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from grader.config import ExerciseConfig
 from grader.submission import Submission
 
-# The book's packages, as students import them: d2l 1.0 (`from d2l import mxnet as d2l`), the
-# flat d2l of 2019, d2lzh (the Chinese edition) and gluonbook (2018).
-BOOK_PACKAGES = ("d2l", "d2l.mxnet", "d2lzh", "gluonbook")
+# The book's packages, as students import them: d2l 1.0 (`from d2l import mxnet as d2l`, or
+# torch), the flat d2l of 2019, d2lzh (the Chinese edition) and gluonbook (2018).
+BOOK_PACKAGES = ("d2l", "d2l.mxnet", "d2l.torch", "d2lzh", "gluonbook")
 
 
 @dataclass(frozen=True)

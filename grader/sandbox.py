@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from grader import protocol
-from grader.array_api import array_apis
+from grader.array_api import ONE_API, array_apis
 from grader.config import Limits
 from grader.isolation import (
     GRADER_PACKAGE,
@@ -36,6 +36,7 @@ from grader.isolation import (
     ResourceLimits,
     apply_resource_limits,
     bubblewrap_command,
+    gpu_environment,
     unprivileged_uid,
 )
 from grader.submission import Submission
@@ -109,10 +110,12 @@ def describe_exit(code: int | None) -> str:
     return f"exited with status {code}"
 
 
-def resource_limits(limits: Limits, memory_limit: bool) -> ResourceLimits:
+def resource_limits(limits: Limits, gpu: bool = False) -> ResourceLimits:
+    """With a GPU the memory limit counts data, not address space (see isolation)."""
     return ResourceLimits(
         cpu_seconds=int(limits.submission_seconds + limits.startup_seconds),
-        memory_bytes=limits.memory_bytes if memory_limit else None,
+        memory_bytes=limits.memory_bytes,
+        memory_kind="data" if gpu else "address_space",
         file_bytes=limits.file_bytes,
         processes=limits.processes,
         open_files=limits.open_files,
@@ -141,6 +144,8 @@ class WorkerProcess:
         limits: ResourceLimits,
         uid: int | None,
         role: str = "submission",
+        framework: str = "mxnet",
+        gpu: bool = False,
     ) -> None:
         request_read, self.request_write = os.pipe()
         self.response_read, response_write = os.pipe()
@@ -154,17 +159,18 @@ class WorkerProcess:
             str(request_read),
             str(response_write),
             "sweep" if isolation.strict else "group",
+            framework,
             role,
         ]
         if isolation.strict:
-            argv, cwd, home = bubblewrap_command(argv, workdir, uid), None, SANDBOX_TMP
+            argv, cwd, home = bubblewrap_command(argv, workdir, uid, gpu), None, SANDBOX_TMP
         else:
             cwd, home = workdir, workdir.parent
         with open(log_path, "ab") as log:
             self.process = subprocess.Popen(
                 argv,
                 cwd=cwd,
-                env=worker_environment(home),
+                env=worker_environment(home) | (gpu_environment() if gpu else {}),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,
@@ -276,9 +282,12 @@ class WorkerPool:
     is emptied (here) and the sandbox's private /tmp (by the zygote), and every process the
     last one left is killed; a hung or dead zygote is replaced."""
 
-    def __init__(self, limits: Limits, isolation: Isolation, memory_limit: bool = True) -> None:
+    def __init__(
+        self, limits: Limits, isolation: Isolation, framework: str = "mxnet", gpu: bool = False
+    ) -> None:
         self.limits, self.isolation = limits, isolation
-        self.resource_limits = resource_limits(limits, memory_limit)
+        self.framework, self.gpu = framework, gpu
+        self.resource_limits = resource_limits(limits, gpu)
         self.uid = unprivileged_uid() if isolation.strict else None
         self.root = Path(tempfile.mkdtemp(prefix="grader-pool-"))
         self.workdir = self.root / "submission"
@@ -304,8 +313,10 @@ class WorkerPool:
                     self.resource_limits,
                     self.uid,
                     role="zygote",
+                    framework=self.framework,
+                    gpu=self.gpu,
                 )
-                self.zygote.request({}, [], deadline, 1 << 20)  # it has imported MXNet
+                self.zygote.request({}, [], deadline, 1 << 20)  # it has imported its framework
             reply = self.zygote.request({"op": "fork_submission"}, [], deadline, 1 << 20)
             while reply.header.get("event") in SUBMISSION_GONE:  # late news of the last one
                 reply = self.zygote.request({}, [], deadline, 1 << 20)
@@ -335,15 +346,18 @@ class Sandbox:
         names: list[str],
         limits: Limits,
         isolation: Isolation,
-        memory_limit: bool = True,
         pool: WorkerPool | None = None,
+        framework: str = "mxnet",
+        gpu: bool = False,
     ) -> None:
         """With a pool (batch grading), the submission runs in a fork of the pool's zygote,
         which imported MXNet once; without one, in a worker of its own."""
         self.submission, self.names, self.limits = submission, names, limits
         self.isolation, self.pool = isolation, pool
-        self.apis = array_apis(submission, names)  # each call's inputs are of its name's API
-        self.resource_limits = resource_limits(limits, memory_limit)
+        self.framework, self.gpu = (pool.framework, pool.gpu) if pool else (framework, gpu)
+        # Each call's inputs are of its name's API: MXNet has two, PyTorch one.
+        self.apis = array_apis(submission, names) if self.framework == "mxnet" else ONE_API
+        self.resource_limits = resource_limits(limits, self.gpu)
         self.restarts = 0
         self.skipped: list[str] = []  # statements that hung loading, skipped from then on
         self.exercise: str | None = None  # whose process is running now
@@ -378,7 +392,13 @@ class Sandbox:
         if self.pool is not None:
             return self.pool.fork(self.within(self.limits.startup_seconds))
         return WorkerProcess(
-            self.workdir, self.log_path, self.isolation, self.resource_limits, self.uid
+            self.workdir,
+            self.log_path,
+            self.isolation,
+            self.resource_limits,
+            self.uid,
+            framework=self.framework,
+            gpu=self.gpu,
         )
 
     def close(self) -> None:

@@ -1,9 +1,10 @@
 """The worker: the only process that runs student code.
 
-It imports MXNet once, executes the submission's sources top-level statement by statement (so
-one failing statement or cell does not hide the definitions after it), then answers the
-grader's requests: call this exercise with these inputs on this device. Requests and replies
-travel on two pipes of their own (see protocol), never on stdout, which belongs to the student.
+It imports the framework (MXNet or PyTorch) once, executes the submission's sources top-level
+statement by statement (so one failing statement or cell does not hide the definitions after
+it), then answers the grader's requests: call this exercise with these inputs on this device.
+Requests and replies travel on two pipes of their own (see protocol), never on stdout, which
+belongs to the student.
 The worker never sees expected values: whatever it replies is only the student's answer.
 """
 
@@ -124,11 +125,14 @@ def student_frames(error: BaseException, filenames: set[str]) -> str:
 
 
 class Worker:
-    def __init__(self, request_fd: int, response_fd: int, sweep_namespace: bool) -> None:
-        from grader import book_packages, protocol
-        from grader.frameworks import mxnet as mxnet_backend
+    def __init__(
+        self, request_fd: int, response_fd: int, sweep_namespace: bool, framework: str = "mxnet"
+    ) -> None:
+        from grader import book_packages, frameworks, protocol
 
-        self.backend, self.protocol, self.book = mxnet_backend, protocol, book_packages
+        self.backend = frameworks.backend(framework)
+        self.protocol, self.book = protocol, book_packages
+        self.framework = framework
         self.reader = protocol.Reader(request_fd)
         self.response_fd = response_fd
         self.namespace: dict[str, Any] = {}
@@ -149,11 +153,12 @@ class Worker:
         self.protocol.send(self.response_fd, header, list(arrays))
 
     def serve(self) -> None:
-        self.backend.context("cpu")  # imports MXNet once, before any student code
+        self.backend.load()  # the framework, once, before any student code
         if self.role == "zygote":  # what the book's packages import, once for every submission
-            self.book.preload()
+            self.book.preload(self.framework)
         else:
-            self.book.install()
+            self.book.install(self.framework)
+        self.backend.keep_gpu_closed()  # this process forks: CUDA only in exercise processes
         sys.path.append(os.getcwd())  # after the real packages: a student's numpy.py shadows none
         self.tmp_at_start = set(os.listdir("/tmp")) if self.sweep_namespace else set()
         self.reply({"event": "ready", "framework": self.backend.FRAMEWORK})
@@ -221,6 +226,7 @@ class Worker:
         """
         pid = self.fork_child("exercise")
         if pid == 0:
+            self.backend.open_gpu()  # this process never forks: it may make a CUDA context
             self.reply({"event": "begun"})
             return
         self.wait_and_clean(pid, "exercise_exited")
@@ -363,7 +369,7 @@ class Worker:
         inputs = dict(zip(header["input_names"], arrays))
         started = time.perf_counter()
         try:
-            value, after = self.backend.call_exercise(
+            value, after, context = self.backend.call_exercise(
                 exercise,
                 self.namespace[exercise],
                 inputs,
@@ -371,7 +377,7 @@ class Worker:
                 header["device"],
                 header.get("api", "np"),
             )
-            type_name, array, context = self.backend.plain_result(value)
+            type_name, array, _ = self.backend.plain_result(value)
         except self.backend.WrongInterface as error:
             self.reply({"ok": False, "kind": "interface", "message": str(error)})
             return
@@ -412,16 +418,18 @@ class Worker:
 
 def main(argv: list[str]) -> None:
     """argv ends with: request fd, response fd, "sweep" (in a PID namespace of its own) or
-    "group" (kill only the exercise's process group), and "zygote" or "submission"."""
-    request_fd, response_fd, cleanup, role = int(argv[-4]), int(argv[-3]), argv[-2], argv[-1]
-    worker = Worker(request_fd, response_fd, sweep_namespace=cleanup == "sweep")
+    "group" (kill only the exercise's process group), the framework, and "zygote" or
+    "submission"."""
+    request_fd, response_fd, cleanup = int(argv[-5]), int(argv[-4]), argv[-3]
+    framework, role = argv[-2], argv[-1]
+    worker = Worker(request_fd, response_fd, cleanup == "sweep", framework)
     worker.role = role
     if role == "zygote":
         die_with_parent_and_refuse_tracing()
     try:
         worker.serve()
     finally:
-        if worker.forked:  # a forked copy of MXNet must not run its shutdown
+        if worker.forked:  # a forked copy of the framework must not run its shutdown
             os._exit(0)
 
 

@@ -1,13 +1,16 @@
 """The book's packages in the worker: every generation's `d2l` names, and a notebook's kernel."""
 
 import importlib
+from dataclasses import replace
 
 import numpy as onp
 import pytest
 from conftest import full_marks, grade_on_cpu, small_config, write
 
 from grader import book_packages
+from grader.config import only_exercises
 from grader.frameworks import mxnet as mxnet_backend
+from grader.grading import grade
 
 X = onp.arange(9, dtype="float32").reshape(3, 3)
 K = onp.array([[0, 1], [2, 3]], dtype="float32")
@@ -19,7 +22,7 @@ def test_the_flat_corr2d_keeps_its_input_api(api):
     mxnet_backend.use_api(api)
     try:
         placed = [mxnet_backend.on_device(a, mx.cpu(), api) for a in (X, K)]
-        Y = book_packages.flat_corr2d(*placed)
+        Y = mxnet_backend.book_corr2d(*placed)
         kind = mx.nd.NDArray if api == "nd" else mx.np.ndarray
         assert type(Y) is kind
         assert Y.asnumpy().tolist() == [[19, 25], [37, 43]]
@@ -28,13 +31,13 @@ def test_the_flat_corr2d_keeps_its_input_api(api):
 
 
 def test_import_d2l_serves_the_flat_names_and_the_framework_modules():
-    book_packages.install()
+    book_packages.install("mxnet")
     d2l = importlib.import_module("d2l")
-    assert d2l.corr2d is book_packages.flat_corr2d
+    assert d2l.corr2d is mxnet_backend.book_corr2d
     assert callable(d2l.try_gpu), "other flat names come from d2l 1.0's MXNet module"
     from d2l import mxnet as d2l_mxnet  # the 1.0 way still imports the module itself
 
-    assert d2l_mxnet.corr2d is not book_packages.flat_corr2d
+    assert d2l_mxnet.corr2d is not mxnet_backend.book_corr2d
     with pytest.raises(AttributeError, match="no attribute 'not_a_name'"):
         d2l.not_a_name  # noqa: B018
 
@@ -55,3 +58,24 @@ def test_the_book_package_never_earns_the_exercise_it_implements(tmp_path):
     assert corr2d.score == 0
     assert corr2d.tests[0].message.startswith("corr2d uses d2l.corr2d (student.py, line 4)")
     assert "corr2d" not in full_marks(report)
+
+
+def test_from_d2l_import_torch_works_in_the_sandbox_and_its_corr2d_helps(tmp_path):
+    pytest.importorskip("torch")
+    text = (
+        "import torch\n"
+        "from d2l import torch as d2l\n"
+        "def corr2d_multi_in(X, K):\n"
+        "    return sum(d2l.corr2d(x, k) for x, k in zip(X, K))\n"
+        "try:\n"
+        "    d2l.torchvision.transforms.ToTensor()\n"
+        "except ImportError as error:\n"
+        "    print(error)\n"
+    )
+    config = replace(only_exercises(small_config(), ["corr2d_multi_in"]), framework="pytorch")
+    report = grade(write(tmp_path, "student.py", text), config, device="simulated")
+    assert full_marks(report) == {"corr2d_multi_in"}
+    printed = " ".join(report.notes)
+    assert "torchvision.transforms.ToTensor cannot be used here" in printed or (
+        "torchvision" not in printed  # where a matching torchvision is installed
+    )

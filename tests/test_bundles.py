@@ -320,3 +320,33 @@ def test_run_autograder_writes_gradescope_results(tmp_path):
     assert all(
         t["status"] == "passed" for t in results["tests"] if not t["name"].startswith("Conv2D:")
     )
+
+
+def test_a_pytorch_course_bundles_the_pytorch_exercises_and_installs_pytorch(tmp_path):
+    outdir = tmp_path / "bundle"
+    done = subprocess.run(
+        [sys.executable, "-m", "grader", "release", str(outdir), "--framework", "pytorch"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert yaml.safe_load((outdir / "config.yaml").read_text())["framework"] == "pytorch"
+    exercises = (outdir / "exercises" / "conv_layer.py").read_text()
+    assert "import torch" in exercises and "mxnet" not in exercises
+    assert "NotImplementedError" in exercises
+    assert (outdir / bundles.PYTORCH_REQUIREMENTS).read_text() == (
+        ROOT / bundles.PYTORCH_REQUIREMENTS
+    ).read_text()
+    install = bundles.pytorch_install("config.yaml")
+    assert install in (outdir / "Makefile").read_text().replace(".venv/bin/", "")
+    for config, installs in (("framework: pytorch\n", True), ("framework: mxnet\n", False)):
+        write(tmp_path, "config.yaml", config)
+        shown = subprocess.run(
+            ["bash", "-c", install.replace("python -m pip", "echo would-install")],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+        )
+        assert ("would-install" in shown.stdout) == installs

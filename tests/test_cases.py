@@ -8,12 +8,12 @@ from grader.cases import (
     training_schedule,
     trivial_answer,
 )
-from grader.frameworks.mxnet import MXNetOracle
+from grader.oracle import NumpyOracle
 
 
 @pytest.fixture(scope="module")
 def oracle():
-    return MXNetOracle()
+    return NumpyOracle()
 
 
 def expected_public(name, oracle):

@@ -80,7 +80,11 @@ def test_none_and_text_are_not_numbers():
 def test_on_a_gpu_an_answer_in_cpu_memory_fails_and_says_so():
     on_cpu = verdict(answer(EXPECTED, context="cpu(0)"), device="gpu0")
     assert on_cpu.status == "failed"
-    assert "the inputs were on gpu(0) but the result is on cpu(0)" in on_cpu.message
+    assert (
+        "works on the CPU only: the result was created on cpu(0), the input was on gpu(0)"
+        in on_cpu.message
+    )
+    assert on_cpu.diagnosis.startswith("create new arrays on the input's device")
     numpy = verdict(answer(EXPECTED, type_name="numpy.ndarray", context=None), device="gpu0")
     assert numpy.status == "failed" and "lives in CPU memory" in numpy.message
     assert verdict(answer(EXPECTED, context="gpu(0)"), device="gpu0").status == "passed"

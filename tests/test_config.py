@@ -24,6 +24,20 @@ def test_the_course_config_loads_with_every_exercise():
     assert config.exercise("corr2d_multi_in").uses == ("corr2d",)
 
 
+def test_the_framework_and_the_gpu_tolerance_are_read():
+    config = course_config()
+    assert config.framework == "mxnet"
+    pytorch = parse_config(config_with(framework="pytorch"), "c.yaml", KNOWN)
+    assert pytorch.framework == "pytorch"
+    corr2d, learn_kernel = config.exercise("corr2d"), config.exercise("learn_kernel")
+    assert corr2d.tolerance_on("cpu") == corr2d.tolerance
+    assert corr2d.tolerance_on("sim0") == corr2d.tolerance  # the simulated GPU is the CPU
+    assert corr2d.tolerance_on("gpu0").rtol > corr2d.tolerance.rtol
+    assert learn_kernel.tolerance_on("gpu0").atol == 0.05  # its own looser tolerance stays
+    plain = parse_config(config_with(), "c.yaml", KNOWN).exercise("corr2d")
+    assert plain.tolerance_on("gpu0") == plain.tolerance
+
+
 def test_defaults_fill_what_is_not_written():
     config = parse_config(config_with(), "c.yaml", KNOWN)
     corr2d = config.exercise("corr2d")
@@ -40,6 +54,12 @@ def test_defaults_fill_what_is_not_written():
         (config_with(gpu="sometimes"), "gpu", "expected one of optional, required"),
         (config_with(devices=["gpu"]), "devices", "cpu must be listed"),
         (config_with(devices=["tpu"]), "devices", "expected a list"),
+        (config_with(framework="tensorflow"), "framework", "expected one of mxnet, pytorch"),
+        (
+            config_with(defaults={"gpu_tolerance": {"rtol": "x"}}),
+            "defaults.gpu_tolerance.rtol",
+            "expected a number",
+        ),
         (config_with(limits={"load_seconds": -1}), "limits.load_seconds", "expected a number >= 1"),
         (config_with(limits={"wall": 3}), "limits.wall", "unknown key"),
         ({"exercises": {"corr2d": {"points": "ten"}}}, "exercises.corr2d.points", "got 'ten'"),

@@ -18,7 +18,7 @@ from grader.examples import (
     smallest_failing_example,
     whole_numbers,
 )
-from grader.frameworks.mxnet import MXNetOracle
+from grader.oracle import NumpyOracle
 from grader.sandbox import SandboxResult
 
 SHRUNK = [name for name in EXERCISES if name not in NOT_SHRUNK]
@@ -30,7 +30,7 @@ def exercise_of(report, name):
 
 @pytest.fixture(scope="module")
 def oracle():
-    return MXNetOracle()
+    return NumpyOracle()
 
 
 @pytest.mark.parametrize("name", SHRUNK)

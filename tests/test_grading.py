@@ -2,6 +2,7 @@
 
 import json
 import shutil
+from dataclasses import replace
 
 import nbformat
 import pytest
@@ -19,6 +20,7 @@ from conftest import (
     write,
 )
 
+from grader.config import only_exercises
 from grader.exports import render_json
 from grader.grading import DevicePlan, grade, plan_devices
 
@@ -244,8 +246,6 @@ def test_gpu_tests_are_skipped_without_a_gpu_and_not_counted(course):
 
 
 def test_required_gpu_tests_count_and_fail_without_a_gpu(course):
-    from dataclasses import replace
-
     (cpu, gpu) = plan_devices(replace(course, gpu="required"), None, gpus=0)
     assert gpu.counted and "gpu: required" in gpu.skip_reason
 
@@ -256,4 +256,65 @@ def test_skipped_gpu_tests_appear_with_zero_weight(tmp_path):
     if not skipped:
         pytest.skip("this machine has a GPU")
     assert all(t.max_score == 0 and t.device == "gpu" for t in skipped)
+    assert report.score == report.max_score == 100
+
+
+# -- the simulated GPU: the whole device path on the CPU ------------------------------------------
+
+WRONG_DEVICE_CORR2D = {  # corr2d with its result on a fixed device, in each edition
+    "mxnet": (
+        "Y = np.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1))",
+        "Y = np.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1), ctx=mx.cpu())",
+        "import mxnet as mx\n",
+    ),
+    "pytorch": (
+        "Y = torch.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1), device=X.device)",
+        "Y = torch.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1), device='cpu')",
+        "",
+    ),
+}
+
+
+def exercise_of(report, name):
+    return next(e for e in report.exercises if e.name == name)
+
+
+def edition_corr2d(framework: str) -> str:
+    folder = SOLUTIONS if framework == "mxnet" else SOLUTIONS / "pytorch"
+    return (folder / "conv_layer.py").read_text()
+
+
+@pytest.mark.parametrize("framework", ["mxnet", "pytorch"])
+def test_on_the_simulated_gpu_a_result_left_on_the_cpu_fails_those_tests_only(tmp_path, framework):
+    if framework == "pytorch":
+        pytest.importorskip("torch")
+    old, new, header = WRONG_DEVICE_CORR2D[framework]
+    text = header + with_change(edition_corr2d(framework), old, new)
+    config = replace(only_exercises(small_config(), ["corr2d", "Conv2D"]), framework=framework)
+    report = grade(write(tmp_path, "student.py", text), config, device="simulated")
+    corr2d = exercise_of(report, "corr2d")
+    on_cpu = [t for t in corr2d.tests if t.device == "cpu"]
+    on_gpu = [t for t in corr2d.tests if t.device == "sim0"]
+    assert on_cpu and all(t.status == "passed" for t in on_cpu)
+    assert on_gpu and all(t.status == "failed" and t.max_score > 0 for t in on_gpu)
+    assert all(t.name.endswith("[gpu0, simulated]") for t in on_gpu)
+    assert "works on the CPU only: the result was created on" in on_gpu[0].message
+    assert on_gpu[0].diagnosis.startswith("create new")
+    assert 0 < corr2d.score < corr2d.max_score
+    assert any("simulated" in note for note in report.notes)
+    # Conv2D calls the same corr2d: on the GPU its result is on the CPU too (MXNet), or adding
+    # the bias on the GPU to it raises (PyTorch, as CUDA does).
+    conv2d = exercise_of(report, "Conv2D")
+    assert all(t.status != "passed" for t in conv2d.tests if t.device == "sim0")
+
+
+@pytest.mark.parametrize("framework", ["mxnet", "pytorch"])
+def test_on_the_simulated_gpu_the_solutions_pass_every_test(framework):
+    if framework == "pytorch":
+        pytest.importorskip("torch")
+    folder = SOLUTIONS if framework == "mxnet" else SOLUTIONS / "pytorch"
+    config = replace(small_config(hidden_cases=1), framework=framework)
+    report = grade(folder, config, device="simulated", isolation="strict")
+    assert {t.device for e in report.exercises for t in e.tests} == {"cpu", "sim0"}
+    assert all(t.status == "passed" for e in report.exercises for t in e.tests)
     assert report.score == report.max_score == 100

@@ -11,6 +11,7 @@ import importlib
 from types import ModuleType
 
 FRAMEWORKS = ("mxnet", "pytorch")
+NAMES = {"mxnet": "MXNet", "pytorch": "PyTorch"}  # as messages say them
 
 
 def backend(framework: str) -> ModuleType:

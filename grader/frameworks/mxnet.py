@@ -18,6 +18,8 @@ FRAMEWORK = "mxnet"
 # What a returned array's type is called in results, for each of MXNet's two array APIs.
 ARRAY_TYPES = {"np": "mxnet.numpy.ndarray", "nd": "mxnet.ndarray.ndarray.NDArray"}
 ARRAY_DESCRIPTIONS = {ARRAY_TYPES["np"]: "an mxnet.np array", ARRAY_TYPES["nd"]: "an NDArray"}
+ACCEPTED_ARRAY_TYPES = tuple(ARRAY_TYPES.values())
+SHAPE_TYPES = ("builtins.tuple",)
 ARRAY_DESCRIPTION = "an MXNet array"
 SAME_DEVICE_HINT = (
     "create new arrays on the input's device (for example np.zeros(shape, ctx=X.ctx)), "
@@ -32,6 +34,26 @@ def _mxnet():
     import mxnet as mx
 
     return mx
+
+
+def load() -> None:
+    """Import MXNet, once, before any student code (the worker's start)."""
+    _mxnet()
+
+
+def check_installed() -> None:
+    """In the grader, before grading: MXNet and its system libraries load, or an OSError
+    (MXNetUnavailable) says what to install."""
+    _mxnet()
+
+
+def keep_gpu_closed() -> None:
+    """Nothing to do: MXNet's CPU build has no GPU, and its CUDA builds cannot be kept from
+    initializing CUDA in a process from Python (GPU grading is PyTorch's, see the README)."""
+
+
+def open_gpu() -> None:
+    """See keep_gpu_closed."""
 
 
 def use_api(api: str) -> None:
@@ -84,19 +106,44 @@ class MXNetOracle:
 # -- the student side ----------------------------------------------------------------------------
 
 
+def book_corr2d(X: Any, K: Any) -> Any:
+    """The flat `d2l.corr2d` of 2019: 2-D cross-correlation in the API of X, on X's device."""
+    mx = _mxnet()
+    h, w = K.shape
+    shape = (X.shape[0] - h + 1, X.shape[1] - w + 1)
+    if isinstance(X, mx.np.ndarray):
+        Y = mx.np.zeros(shape, dtype=X.dtype, ctx=X.ctx)
+    else:
+        Y = mx.nd.zeros(shape, dtype=X.dtype, ctx=X.context)
+    for i in range(shape[0]):
+        for j in range(shape[1]):
+            Y[i, j] = (X[i : i + h, j : j + w] * K).sum()
+    return Y
+
+
 class WrongInterface(Exception):
     """The student's name exists but cannot be used as the exercise says; the message says why."""
 
 
 def context_name(device: str) -> str:
-    """How MXNet names the context of a grader device: 'cpu' -> 'cpu(0)', 'gpu1' -> 'gpu(1)'."""
-    return "cpu(0)" if device == "cpu" else f"gpu({device[3:] or 0})"
+    """How MXNet names the context of a grader device: 'cpu' -> 'cpu(0)', 'gpu1' -> 'gpu(1)',
+    and the simulated GPU 'sim0' -> 'cpu(1)'."""
+    if device == "cpu":
+        return "cpu(0)"
+    if device.startswith("sim"):
+        return "cpu(1)"
+    return f"gpu({device[3:] or 0})"
 
 
 def context(device: str):
-    """'cpu' or 'gpuN' -> an MXNet context."""
+    """'cpu', 'gpuN' or 'sim0' -> an MXNet context. `mx.cpu(1)` is a context of its own that
+    arrays keep, so it stands in for a GPU on a machine without one."""
     mx = _mxnet()
-    return mx.cpu(0) if device == "cpu" else mx.gpu(int(device[3:] or 0))
+    if device == "cpu":
+        return mx.cpu(0)
+    if device.startswith("sim"):
+        return mx.cpu(1)
+    return mx.gpu(int(device[3:] or 0))
 
 
 def on_device(array: onp.ndarray, ctx, api: str = "np"):
@@ -184,9 +231,10 @@ def call_exercise(
     params: dict,
     device: str,
     api: str = "np",
-) -> tuple[Any, dict[str, onp.ndarray]]:
+) -> tuple[Any, dict[str, onp.ndarray], str | None]:
     """Run one case on one device, with inputs of the API the student's code is written in;
-    return the raw result and the inputs as they are afterwards."""
+    return the raw result, the inputs as they are afterwards, and the result's context (None
+    for what is not an MXNet array)."""
     mx = _mxnet()
     use_api(api)
     ctx = context(device)
@@ -198,7 +246,7 @@ def call_exercise(
         if isinstance(value, mx.nd.NDArray):
             value.wait_to_read()
     after = {name: array.asnumpy() for name, array in placed.items()}
-    return value, after
+    return value, after, str(value.ctx) if isinstance(value, mx.nd.NDArray) else None
 
 
 def plain_result(value: Any) -> tuple[str, onp.ndarray | None, str | None]:

@@ -72,7 +72,8 @@ def test_call_exercise_runs_a_function_on_the_cpu_with_float32_inputs(oracle):
         return X[:1, :1] * K.sum()
 
     inputs = {"X": np.ones((3, 3), np.float32), "K": np.full((2, 2), 2, np.float32)}
-    value, after = mxnet_backend.call_exercise("corr2d", corr2d, inputs, {}, "cpu")
+    value, after, context = mxnet_backend.call_exercise("corr2d", corr2d, inputs, {}, "cpu")
+    assert context == "cpu(0)"
     assert seen == {"dtype": np.float32, "context": "cpu(0)", "kind": "ndarray"}
     assert float(value.asnumpy()[0, 0]) == 8.0
     assert set(after) == {"X", "K"} and after["K"].tolist() == [[2, 2], [2, 2]]

@@ -1,0 +1,114 @@
+# In[ ]:
+%matplotlib inline
+from d2l import torch as d2l
+import torch
+from torch import nn
+
+# In[ ]:
+def corr2d(X, K):  #@save
+    """Compute 2D cross-correlation."""
+    h, w = K.shape
+    Y = d2l.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1))
+    for i in range(Y.shape[0]):
+        for j in range(Y.shape[1]):
+            Y[i, j] = d2l.reduce_sum((X[i: i + h, j: j + w] * K))
+    return Y
+
+# In[ ]:
+X = d2l.tensor([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [6.0, 7.0, 8.0]])
+K = d2l.tensor([[0.0, 1.0], [2.0, 3.0]])
+corr2d(X, K)
+
+# In[ ]:
+class Conv2D(nn.Module):
+    def __init__(self, kernel_size):
+        super().__init__()
+        self.weight = nn.Parameter(torch.rand(kernel_size))
+        self.bias = nn.Parameter(torch.zeros(1))
+
+    def forward(self, x):
+        return corr2d(x, self.weight) + self.bias
+
+# In[ ]:
+X = d2l.ones((6, 8))
+X[:, 2:6] = 0
+K = d2l.tensor([[1.0, -1.0]])
+Y = corr2d(X, K)
+d2l.plt.imshow(Y)
+corr2d(d2l.transpose(X), K)
+
+# In[ ]:
+def learn_kernel(X, Y, kernel_size, lr=3e-2, num_epochs=10):
+    # Construct a two-dimensional convolutional layer with 1 output channel and a
+    # kernel of shape kernel_size. For the sake of simplicity, we ignore the bias here
+    conv2d = nn.LazyConv2d(1, kernel_size=kernel_size, bias=False)
+    # The two-dimensional convolutional layer uses four-dimensional input and
+    # output in the format of (example, channel, height, width)
+    X = X.reshape((1, 1) + X.shape)
+    Y = Y.reshape((1, 1) + Y.shape)
+    for i in range(num_epochs):
+        Y_hat = conv2d(X)
+        l = (Y_hat - Y) ** 2
+        conv2d.zero_grad()
+        l.sum().backward()
+        # Update the kernel
+        conv2d.weight.data[:] -= lr * conv2d.weight.grad
+        if (i + 1) % 2 == 0:
+            print(f'epoch {i + 1}, loss {l.sum():.3f}')
+    return d2l.reshape(conv2d.weight.data, kernel_size)
+
+# In[ ]:
+learn_kernel(X, Y, (1, 2))
+
+# In[ ]:
+# We define a helper function to calculate convolutions. It performs corresponding
+# dimensionality elevations and reductions on the input and output
+def comp_conv2d(conv2d, X):
+    # (1, 1) indicates that batch size and the number of channels are both 1
+    X = X.reshape((1, 1) + X.shape)
+    Y = conv2d(X)
+    # Strip the first two dimensions: examples and channels
+    return Y.reshape(Y.shape[2:])
+
+conv2d = nn.LazyConv2d(1, kernel_size=3, padding=1)
+X = torch.rand(size=(8, 8))
+comp_conv2d(conv2d, X).shape
+
+# In[ ]:
+conv2d = nn.LazyConv2d(1, kernel_size=(3, 5), padding=(0, 1), stride=(3, 4))
+comp_conv2d(conv2d, X).shape
+
+# In[ ]:
+def conv_output_shape(input_shape, kernel_size, padding=(0, 0), strides=(1, 1)):
+    (n_h, n_w), (k_h, k_w) = input_shape, kernel_size
+    (p_h, p_w), (s_h, s_w) = padding, strides
+    return ((n_h - k_h + 2 * p_h + s_h) // s_h, (n_w - k_w + 2 * p_w + s_w) // s_w)
+
+conv_output_shape((8, 8), (3, 5), (0, 1), (3, 4))
+
+# In[ ]:
+def corr2d_multi_in(X, K):
+    # Iterate through the 0th dimension (channel) of K first, then add them up
+    return sum(d2l.corr2d(x, k) for x, k in zip(X, K))
+
+def corr2d_multi_in_out(X, K):
+    # Iterate through the 0th dimension of K, and each time, perform
+    # cross-correlation operations with input X. All of the results are
+    # stacked together
+    return d2l.stack([corr2d_multi_in(X, k) for k in K], 0)
+
+def corr2d_multi_in_out_1x1(X, K):
+    c_i, h, w = X.shape
+    c_o = K.shape[0]
+    X = d2l.reshape(X, (c_i, h * w))
+    K = d2l.reshape(K, (c_o, c_i))
+    # Matrix multiplication in the fully connected layer
+    Y = d2l.matmul(K, X)
+    return d2l.reshape(Y, (c_o, h, w))
+
+# In[ ]:
+X = d2l.normal(0, 1, (3, 3, 3))
+K = d2l.normal(0, 1, (2, 3, 1, 1))
+Y1 = corr2d_multi_in_out_1x1(X, K)
+Y2 = corr2d_multi_in_out(X, K)
+assert float(d2l.reduce_sum(d2l.abs(Y1 - Y2))) < 1e-6
