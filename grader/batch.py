@@ -217,9 +217,7 @@ def gradebook_csv(rows: list[BatchRow], config: CourseConfig) -> str:
 
 
 def run_local(tasks: list[Path], jobs: int, grade_args: tuple) -> Iterator[BatchRow]:
-    with ProcessPoolExecutor(
-        max_workers=jobs, mp_context=get_context("forkserver")
-    ) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("forkserver")) as pool:
         futures = [pool.submit(grade_entry, path, *grade_args) for path in tasks]
         for future in as_completed(futures):
             yield future.result()
