@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as onp
 
+from grader.frameworks.calls import WrongInterface, callers, plain_numbers, type_name
+
 FRAMEWORK = "mxnet"
 # What a returned array's type is called in results, for each of MXNet's two array APIs.
 ARRAY_TYPES = {"np": "mxnet.numpy.ndarray", "nd": "mxnet.ndarray.ndarray.NDArray"}
@@ -64,6 +66,11 @@ def use_api(api: str) -> None:
         npx.reset_np()
     else:
         npx.set_np()
+
+
+def initial_weight_bound(kernel_shape: tuple[int, ...]) -> float:
+    """Gluon's default initializer: each weight Uniform(-0.07, 0.07)."""
+    return 0.07
 
 
 def gpu_count() -> int:
@@ -121,10 +128,6 @@ def book_corr2d(X: Any, K: Any) -> Any:
     return Y
 
 
-class WrongInterface(Exception):
-    """The student's name exists but cannot be used as the exercise says; the message says why."""
-
-
 def context_name(device: str) -> str:
     """How MXNet names the context of a grader device: 'cpu' -> 'cpu(0)', 'gpu1' -> 'gpu(1)',
     and the simulated GPU 'sim0' -> 'cpu(1)'."""
@@ -153,10 +156,6 @@ def on_device(array: onp.ndarray, ctx, api: str = "np"):
     return module.array(array, dtype="float32", ctx=ctx)
 
 
-def call_array_function(fn: Callable, inputs: dict, params: dict, ctx):
-    return fn(inputs["X"], inputs["K"])
-
-
 def call_conv2d_block(block_class: Callable, inputs: dict, params: dict, ctx):
     mx = _mxnet()
     weight, bias = inputs["weight"], inputs["bias"]
@@ -178,16 +177,6 @@ def call_conv2d_block(block_class: Callable, inputs: dict, params: dict, ctx):
     return block(inputs["X"])
 
 
-def call_learn_kernel(fn: Callable, inputs: dict, params: dict, ctx):
-    return fn(
-        inputs["X"],
-        inputs["Y"],
-        tuple(params["kernel_size"]),
-        lr=params["lr"],
-        num_epochs=params["num_epochs"],
-    )
-
-
 def call_comp_conv2d(fn: Callable, inputs: dict, params: dict, ctx):
     mx = _mxnet()
     # Parameter-level initializers win over the one passed to initialize(), so the layer holds
@@ -203,25 +192,7 @@ def call_comp_conv2d(fn: Callable, inputs: dict, params: dict, ctx):
     return fn(layer, inputs["X"])
 
 
-def call_conv_output_shape(fn: Callable, inputs: dict, params: dict, ctx):
-    return fn(
-        tuple(params["input_shape"]),
-        tuple(params["kernel_size"]),
-        padding=tuple(params["padding"]),
-        strides=tuple(params["strides"]),
-    )
-
-
-CALLERS: dict[str, Callable] = {
-    "corr2d": call_array_function,
-    "Conv2D": call_conv2d_block,
-    "learn_kernel": call_learn_kernel,
-    "comp_conv2d": call_comp_conv2d,
-    "conv_output_shape": call_conv_output_shape,
-    "corr2d_multi_in": call_array_function,
-    "corr2d_multi_in_out": call_array_function,
-    "corr2d_multi_in_out_1x1": call_array_function,
-}
+CALLERS = callers(call_conv2d_block, call_comp_conv2d)
 
 
 def call_exercise(
@@ -252,16 +223,6 @@ def call_exercise(
 def plain_result(value: Any) -> tuple[str, onp.ndarray | None, str | None]:
     """(type name, the value as a plain numpy array or None, its MXNet context or None)."""
     mx = _mxnet()
-    kind = type(value)
-    type_name = f"{kind.__module__}.{kind.__qualname__}"[:120]
     if isinstance(value, mx.nd.NDArray):  # mxnet.np.ndarray is a subclass
-        return type_name, value.asnumpy(), str(value.ctx)
-    try:
-        array = onp.asarray(value)
-    except Exception:
-        return type_name, None, None
-    if array.dtype == object or not (
-        onp.issubdtype(array.dtype, onp.number) or array.dtype == bool
-    ):
-        return type_name, None, None
-    return type_name, onp.ascontiguousarray(array), None
+        return type_name(value), value.asnumpy(), str(value.ctx)
+    return type_name(value), plain_numbers(value), None

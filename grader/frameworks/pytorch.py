@@ -15,12 +15,15 @@ own CUDA context. `SimulatedDevice` stands in for a GPU on a machine without one
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as onp
+
+from grader.frameworks.calls import WrongInterface, callers, plain_numbers, type_name
 
 FRAMEWORK = "pytorch"
 ARRAY_TYPES = {"torch": "torch.Tensor"}
@@ -72,6 +75,12 @@ def check_installed() -> None:
 
 def use_api(api: str) -> None:
     """PyTorch has one tensor API; nothing to switch."""
+
+
+def initial_weight_bound(kernel_shape: tuple[int, ...]) -> float:
+    """nn.Conv2d's default initializer (Kaiming uniform with a = sqrt(5)): each weight
+    Uniform(-b, b) with b = 1 / sqrt(fan_in), fan_in = k_h * k_w for one input channel."""
+    return 1 / math.sqrt(math.prod(kernel_shape))
 
 
 def gpu_count() -> int:
@@ -224,10 +233,6 @@ def simulated_device_mode():
 # -- the student side ----------------------------------------------------------------------------
 
 
-class WrongInterface(Exception):
-    """The student's name exists but cannot be used as the exercise says; the message says why."""
-
-
 class Placement:
     """Where one call's tensors go: a real device, or the simulated one."""
 
@@ -286,10 +291,6 @@ class Placement:
         return str(value.device)
 
 
-def call_array_function(fn: Callable, inputs: dict, params: dict, placement: Placement):
-    return fn(inputs["X"], inputs["K"])
-
-
 def call_conv2d_block(block_class: Callable, inputs: dict, params: dict, placement: Placement):
     torch = placement.torch
     weight, bias = inputs["weight"], inputs["bias"]
@@ -313,16 +314,6 @@ def call_conv2d_block(block_class: Callable, inputs: dict, params: dict, placeme
     return block(inputs["X"])
 
 
-def call_learn_kernel(fn: Callable, inputs: dict, params: dict, placement: Placement):
-    return fn(
-        inputs["X"],
-        inputs["Y"],
-        tuple(params["kernel_size"]),
-        lr=params["lr"],
-        num_epochs=params["num_epochs"],
-    )
-
-
 def call_comp_conv2d(fn: Callable, inputs: dict, params: dict, placement: Placement):
     torch = placement.torch
     layer = torch.nn.Conv2d(
@@ -339,25 +330,7 @@ def call_comp_conv2d(fn: Callable, inputs: dict, params: dict, placement: Placem
     return fn(layer, inputs["X"])
 
 
-def call_conv_output_shape(fn: Callable, inputs: dict, params: dict, placement: Placement):
-    return fn(
-        tuple(params["input_shape"]),
-        tuple(params["kernel_size"]),
-        padding=tuple(params["padding"]),
-        strides=tuple(params["strides"]),
-    )
-
-
-CALLERS: dict[str, Callable] = {
-    "corr2d": call_array_function,
-    "Conv2D": call_conv2d_block,
-    "learn_kernel": call_learn_kernel,
-    "comp_conv2d": call_comp_conv2d,
-    "conv_output_shape": call_conv_output_shape,
-    "corr2d_multi_in": call_array_function,
-    "corr2d_multi_in_out": call_array_function,
-    "corr2d_multi_in_out_1x1": call_array_function,
-}
+CALLERS = callers(call_conv2d_block, call_comp_conv2d)
 
 
 def call_exercise(
@@ -387,22 +360,12 @@ def call_exercise(
 def plain_result(value: Any) -> tuple[str, onp.ndarray | None, str | None]:
     """(type name, the value as a plain numpy array or None, its device or None)."""
     torch = _torch()
-    kind = type(value)
-    type_name = f"{kind.__module__}.{kind.__qualname__}"[:120]
     if isinstance(value, torch.Tensor):
         try:
             array = value.detach().resolve_conj().resolve_neg().cpu()
             if array.dtype in (torch.bfloat16, torch.float16):
                 array = array.float()
-            return type_name, onp.ascontiguousarray(array.numpy()), str(value.device)
+            return type_name(value), onp.ascontiguousarray(array.numpy()), str(value.device)
         except Exception:  # a meta, sparse or otherwise unreadable tensor
-            return type_name, None, str(value.device)
-    try:
-        array = onp.asarray(value)
-    except Exception:
-        return type_name, None, None
-    if array.dtype == object or not (
-        onp.issubdtype(array.dtype, onp.number) or array.dtype == bool
-    ):
-        return type_name, None, None
-    return type_name, onp.ascontiguousarray(array), None
+            return type_name(value), None, str(value.device)
+    return type_name(value), plain_numbers(value), None
