@@ -1,10 +1,11 @@
-"""Benchmark: one submission cold next to a bare `import mxnet`, and a class in batch.
+"""Benchmark: one submission cold next to a bare framework import, and a class in batch.
 
 Each single-submission measurement is a fresh process, repeated; rounds interleave the
 commands so that machine noise hits them alike. Then a synthetic class (correct and buggy
 submissions made from solutions/) is graded by `batch` with 1 job and with all cores, and
-the similarity check that ends a batch is timed on a class with code of its own. Prints
-Markdown tables for the README.
+the similarity check that ends a batch is timed on a class with code of its own. Both editions
+(MXNet, and PyTorch where it is installed), and the simulated GPU (`--device simulated`), which
+runs every case a second time on the GPU path. Prints Markdown tables for the README.
 
     .venv/bin/python bench/run.py [--repeat 5] [--class-size 100] [--only-similarity]
 """
@@ -30,6 +31,30 @@ COMMANDS = {
     SOLUTIONS_STRICT: [*GRADE, "--isolation", "strict", "solutions"],
     SOLUTIONS_BASIC: [*GRADE, "--isolation", "basic", "solutions"],
     "grade `exercises/` (the stubs), strict, cold": [*GRADE, "--isolation", "strict", "exercises"],
+    "grade `solutions/`, strict, cold, on the CPU and the simulated GPU": [
+        *GRADE[:-2],
+        "--device",
+        "simulated",
+        "--isolation",
+        "strict",
+        "solutions",
+    ],
+}
+PYTORCH = [*GRADE[:-2], "--framework", "pytorch", "--isolation", "strict"]
+PYTORCH_COMMANDS = {
+    "`python -c 'import torch'` alone": [sys.executable, "-c", "import torch"],
+    "grade `solutions/pytorch/` (`--framework pytorch`), strict, cold": [
+        *PYTORCH,
+        "--device",
+        "cpu",
+        "solutions/pytorch",
+    ],
+    "grade `solutions/pytorch/`, strict, cold, on the CPU and the simulated GPU": [
+        *PYTORCH,
+        "--device",
+        "simulated",
+        "solutions/pytorch",
+    ],
 }
 
 
@@ -45,26 +70,46 @@ BUGS = [  # one realistic bug each; None is a correct submission
 ]
 
 
-def synthetic_class(folder: Path, size: int) -> None:
+PYTORCH_BUGS = [
+    None,
+    (
+        "(X[i : i + h, j : j + w] * K).sum()",
+        "(X[i : i + h, j : j + w] * torch.flip(K, (0, 1))).sum()",
+    ),
+    ("corr2d(x, self.weight) + self.bias", "corr2d(x, self.weight)"),
+    ("(n + 2 * p - k) // s + 1", "(n + 2 * p - k) + 1"),
+    ("sum(corr2d(x, k) for x, k in zip(X, K))", "sum(corr2d(x, k) for x, k in zip(X, K)) / 2"),
+]
+
+
+def synthetic_class(folder: Path, size: int, framework: str = "mxnet") -> None:
     """size single-file submissions, cycling through the correct one and the bugs."""
+    solutions, bugs = (
+        (ROOT / "solutions", BUGS)
+        if framework == "mxnet"
+        else (ROOT / "solutions" / framework, PYTORCH_BUGS)
+    )
     text = "\n".join(
-        (ROOT / "solutions" / name).read_text()
+        (solutions / name).read_text()
         for name in ("conv_layer.py", "padding_and_strides.py", "channels.py")
     )
     text = text.replace("from conv_layer import corr2d\n", "")
     folder.mkdir(parents=True)
     for number in range(size):
-        bug = BUGS[number % len(BUGS)]
+        bug = bugs[number % len(bugs)]
+        assert bug is None or bug[0] in text, bug
         (folder / f"student{number:03d}.py").write_text(text.replace(*bug) if bug else text)
 
 
-def batch_rows(size: int, root: Path = ROOT, label: str = "", book: bool = False) -> list[str]:
+def batch_rows(
+    size: int, root: Path = ROOT, label: str = "", book: bool = False, framework: str = "mxnet"
+) -> list[str]:
     """Markdown rows: the class graded with 1 job and with every core, by the grader of the
     checkout at root; with book, every submission also imports the book's d2l."""
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch) / "class"
-        synthetic_class(folder, size)
+        synthetic_class(folder, size, framework)
         if book:
             for path in folder.iterdir():
                 path.write_text(BOOK_IMPORT + path.read_text())
@@ -82,6 +127,8 @@ def batch_rows(size: int, root: Path = ROOT, label: str = "", book: bool = False
                     str(output),
                     "--jobs",
                     str(jobs),
+                    "--framework",
+                    framework,
                 ],
                 cwd=root,
                 check=True,
@@ -139,6 +186,12 @@ def similarity_row(size: int) -> str:
     )
 
 
+def has_pytorch() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("torch") is not None
+
+
 def run_once(command: list[str], root: Path = ROOT) -> tuple[float, str]:
     started = time.perf_counter()
     done = subprocess.run(command, cwd=root, capture_output=True, text=True, check=True)
@@ -170,7 +223,8 @@ def main() -> None:
     book_file = scratch / "book_student.py"
     synthetic_class(scratch / "one", 1)
     book_file.write_text(BOOK_IMPORT + (scratch / "one" / "student000.py").read_text())
-    runs = {name: (command, ROOT) for name, command in COMMANDS.items()}
+    commands = COMMANDS | (PYTORCH_COMMANDS if has_pytorch() else {})
+    runs = {name: (command, ROOT) for name, command in commands.items()}
     runs[BOOK_SOLUTIONS] = ([*GRADE, "--isolation", "strict", str(book_file)], ROOT)
     if args.baseline:
         for name in (SOLUTIONS_STRICT, BOOK_SOLUTIONS):
@@ -210,6 +264,8 @@ def main() -> None:
     print("|---|---|---|---|")
     print("\n".join(batch_rows(args.class_size)))
     print("\n".join(batch_rows(args.class_size, label=" importing d2l", book=True)))
+    if has_pytorch():
+        print("\n".join(batch_rows(args.class_size, label=", PyTorch", framework="pytorch")))
     if args.baseline:
         print("\n".join(batch_rows(args.class_size, args.baseline.resolve(), ", by the baseline")))
     print("\nThe similarity check at the end of batch, measured once:\n")

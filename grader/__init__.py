@@ -1,4 +1,4 @@
-"""An autograder for the convolution chapter of Dive into Deep Learning (MXNet edition)."""
+"""An autograder for the convolution chapter of Dive into Deep Learning (MXNet and PyTorch)."""
 
 __version__ = "0.1.0"
 
@@ -11,7 +11,8 @@ def check(*names: str, **options):
 
 
 def version_text() -> str:
-    """The grader's version and what it runs on, as `--version` prints it (no MXNet import)."""
+    """The grader's version and what it runs on, as `--version` prints it (no framework
+    import)."""
     import platform
     from importlib import metadata
 
@@ -23,5 +24,5 @@ def version_text() -> str:
 
     return (
         f"d2l-grader {__version__} (Python {platform.python_version()}, "
-        f"numpy {installed('numpy')}, mxnet {installed('mxnet')})"
+        f"numpy {installed('numpy')}, mxnet {installed('mxnet')}, torch {installed('torch')})"
     )

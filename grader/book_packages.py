@@ -129,7 +129,14 @@ def install(framework: str = "mxnet") -> None:
 # What each framework's book module imports besides the framework itself.
 PRELOADED = {
     "mxnet": ("matplotlib.pyplot", "pandas", "IPython.display", "requests"),
-    "pytorch": ("matplotlib.pyplot", "pandas", "IPython.display", "requests", "scipy.spatial"),
+    "pytorch": (
+        "matplotlib.pyplot",
+        "pandas",
+        "IPython.display",
+        "requests",
+        "scipy.spatial",
+        "torch._dynamo",  # what the first torch.optim optimizer imports: about 3 s
+    ),
 }
 
 

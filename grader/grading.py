@@ -100,7 +100,13 @@ def plan_exercises(config: CourseConfig, seed: int) -> tuple[ExercisePlan, ...]:
     for exercise in config.exercises:
         tolerance = (exercise.tolerance.rtol, exercise.tolerance.atol)
         cases = cases_for(
-            exercise.name, exercise.public_cases, exercise.hidden_cases, seed, oracle, tolerance
+            exercise.name,
+            exercise.public_cases,
+            exercise.hidden_cases,
+            seed,
+            oracle,
+            tolerance,
+            frameworks.backend(config.framework).initial_weight_bound,
         )
         expected = tuple(EXERCISES[exercise.name].expected(case, oracle) for case in cases)
         proves = tuple(discriminating(c, e, exercise.tolerance) for c, e in zip(cases, expected))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from grader.config import default_config_path, load_config, only_exercises, public_only
@@ -101,12 +102,17 @@ class CheckResult:
         )
 
 
-def check(*names: str, config: str | Path | None = None) -> CheckResult:
-    """Check the named exercises (all if none) of the code run so far, on the public cases."""
+def check(
+    *names: str, config: str | Path | None = None, framework: str | None = None
+) -> CheckResult:
+    """Check the named exercises (all if none) of the code run so far, on the public cases;
+    framework ("mxnet" or "pytorch") overrides the config's."""
     from grader.cases import public_case_counts
     from grader.grading import grade_submission
 
     course = load_config(Path(config) if config else default_config_path(), public_case_counts())
+    if framework:
+        course = replace(course, framework=framework)
     if names:
         course = only_exercises(course, list(names))
     return CheckResult(grade_submission(this_notebook(), public_only(course), device="cpu"))

@@ -191,14 +191,27 @@ def similar_pairs(
     return tuple(sorted(found, key=lambda p: (-p.similarity, p.first.id, p.second.id)))
 
 
+def with_subfolders(path: Path) -> list[Path]:
+    """A boilerplate folder and the folders in it (exercises/pytorch/ beside exercises/)."""
+    if not path.is_dir():
+        return [path]
+    inner = [p for p in path.rglob("*") if p.is_dir() and not p.name.startswith((".", "_"))]
+    return [path, *sorted(inner)]
+
+
 def boilerplate_codes(paths: Sequence[Path]) -> tuple[list[str], list[str]]:
-    """The code of each boilerplate file or folder, and a note for each one that is missing."""
+    """The code of each boilerplate file or folder (its subfolders too), and a note for each
+    one that is missing."""
     codes, notes = [], []
     for path in paths:
-        try:
-            codes.append(submission_code(path))
-        except SubmissionNotFound:
+        if not path.exists():
             notes.append(f"similarity.boilerplate: {path} does not exist; compared without it")
+            continue
+        for folder in with_subfolders(path):
+            try:
+                codes.append(submission_code(folder))
+            except SubmissionNotFound:
+                continue  # a folder without code
     return codes, notes
 
 

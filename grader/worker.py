@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import builtins
 import contextlib
+import linecache
 import math
 import os
 import shutil
@@ -297,6 +298,9 @@ class Worker:
     ) -> None:
         label = cell["label"]
         self.filenames.add(label)
+        # Tracebacks quote the line: "X.ipynb, cell 3" is no file linecache could read.
+        lines = cell["text"].splitlines(keepends=True)
+        linecache.cache[label] = (len(cell["text"]), None, lines, label)
         try:
             tree = ast.parse(cell["text"], filename=label)
         except (SyntaxError, ValueError) as error:

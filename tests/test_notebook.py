@@ -1,7 +1,9 @@
 """check() called from a cell of a real notebook, executed by a real Jupyter kernel."""
 
 import nbformat
+import pytest
 from bugs import buggy_text
+from conftest import SOLUTIONS
 from nbclient import NotebookClient
 
 from grader.notebook import without_check_calls
@@ -71,3 +73,15 @@ def test_check_grades_a_notebook_written_in_the_nd_api_with_the_books_package(tm
     text = notebook.cells[-1].outputs[-1]["data"]["text/plain"]
     assert "[pass] corr2d" in text and "[pass] corr2d_multi_in" in text, text
     assert "written in MXNet's legacy nd API" in text
+
+
+def test_check_grades_the_pytorch_edition_when_told_so(tmp_path):
+    pytest.importorskip("torch")
+    solution = (SOLUTIONS / "pytorch" / "conv_layer.py").read_text()
+    code = [cell.source for cell in split_cells(solution) if cell.kind == "code"]
+    notebook = executed(
+        [*code, "from grader import check\ncheck('corr2d', 'Conv2D', framework='pytorch')"],
+        tmp_path,
+    )
+    text = notebook.cells[-1].outputs[-1]["data"]["text/plain"]
+    assert "[pass] corr2d" in text and "[pass] Conv2D" in text, text

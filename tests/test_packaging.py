@@ -84,12 +84,16 @@ def test_the_wheel_has_the_command_the_version_and_the_markers(tmp_path):
     assert 'Requires-Dist: mxnet==1.9.1; python_version < "3.13"' in meta
 
 
-def test_version_names_the_grader_python_numpy_and_mxnet():
+def test_version_names_the_grader_python_numpy_and_the_frameworks():
     done = subprocess.run(
         [sys.executable, "-m", "grader", "--version"], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
+    try:
+        torch = metadata.version("torch")
+    except metadata.PackageNotFoundError:
+        torch = "not installed"
     assert done.stdout == (
         f"d2l-grader {grader.__version__} (Python {platform.python_version()}, "
-        f"numpy {metadata.version('numpy')}, mxnet {metadata.version('mxnet')})\n"
+        f"numpy {metadata.version('numpy')}, mxnet {metadata.version('mxnet')}, torch {torch})\n"
     )

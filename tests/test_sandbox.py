@@ -325,3 +325,20 @@ def test_a_zygote_answers_requests_for_a_dead_submission_and_stays_up(pool):
         assert fork.header["event"] == "ready"
     finally:
         zygote.stop()
+
+
+def test_a_traceback_into_a_notebook_cell_quotes_its_line(tmp_path):
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell("from mxnet import np"),
+        nbformat.v4.new_code_cell("def corr2d(X, K):\n    h, w = K.shape\n    return X[h, w, 0]\n"),
+    ]
+    path = tmp_path / "student.ipynb"
+    nbformat.write(notebook, path)
+    with Sandbox(read_submission(path), ["corr2d"], small_config().limits, STRICT) as sandbox:
+        sandbox.load()
+        result = call(sandbox)
+    assert result.status == "raised"
+    assert "student.ipynb, cell 2, line 3, in corr2d: return X[h, w, 0]" in result.message

@@ -142,3 +142,17 @@ def test_boilerplate_paths_are_read_from_the_config_files_folder(tmp_path):
     config_file = write(tmp_path, "course.yaml", yaml.safe_dump(data))
     config = load_config(config_file, public_case_counts())
     assert config.similarity.boilerplate == (tmp_path / "starter",)
+
+
+def test_the_boilerplate_folders_hold_each_editions_stubs(tmp_path):
+    """Two PyTorch students who kept the stubs' text and wrote their own code: the PyTorch
+    stubs in exercises/pytorch/ are boilerplate too, so they are not a pair."""
+    stubs = (EXERCISES / "pytorch" / "conv_layer.py").read_text()
+    corpus = Path(__file__).parent / "corpus" / "pytorch"
+    for name in ("stacked_windows.py", "shifted_slices.py"):
+        write(tmp_path, name, stubs + "\n" + (corpus / name).read_text())
+    entries = sorted(tmp_path.iterdir())
+    assert check_class(entries, (EXERCISES, SOLUTIONS), THRESHOLD).pairs == ()
+    with_editions = check_class(entries, (EXERCISES, SOLUTIONS), 0.0).pairs
+    (top_level_only,) = check_class(entries, tuple(EXERCISES.glob("*.py")), 0.0).pairs
+    assert top_level_only.similarity > max([p.similarity for p in with_editions], default=0)
