@@ -115,3 +115,35 @@ def array_apis(submission: Submission, names: list[str]) -> ArrayApis:
         else:
             chosen[name] = majority(*count(outermost(nodes), aliases)) or overall
     return ArrayApis(overall, chosen)
+
+
+# The modules that say which edition of the book code is written for.
+EDITION_MODULES = {
+    "mxnet": ("mxnet", "d2lzh", "gluonbook", "d2l.mxnet"),
+    "pytorch": ("torch", "d2l.torch"),
+}
+
+
+def editions_imported(submission: Submission) -> set[str]:
+    """The frameworks whose modules the submission imports (the book's packages included)."""
+    found = set()
+    for imported in import_aliases(parsed_cells(submission)).values():
+        for framework, modules in EDITION_MODULES.items():
+            if any(imported == m or imported.startswith(f"{m}.") for m in modules):
+                found.add(framework)
+    return found
+
+
+def edition_note(submission: Submission, framework: str) -> str | None:
+    """A note when the code imports only the other edition's framework: graded as the course
+    says, it fails for that reason alone."""
+    found = editions_imported(submission)
+    if not found or framework in found:
+        return None
+    other = sorted(found)[0]
+    names = {"mxnet": "MXNet", "pytorch": "PyTorch"}
+    return (
+        f"this code imports {names[other]}, but the course grades the {names[framework]} "
+        f"edition (framework: {framework}); grade it with --framework {other} if that is the "
+        "edition it was written for"
+    )

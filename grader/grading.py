@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from grader import frameworks
-from grader.array_api import DESCRIPTIONS, ND, NP
+from grader.array_api import DESCRIPTIONS, ND, NP, edition_note
 from grader.cases import EXERCISES, Case, cases_for
 from grader.checks import NOT_IMPLEMENTED, comparison, judge
 from grader.config import CourseConfig, ExerciseConfig
@@ -436,6 +436,9 @@ def grade_submission(
         if sandbox:
             sandbox.close()
     notes = submission_notes(submission.problems, loaded) + api_notes(results)
+    mismatch = edition_note(submission, config.framework)
+    if mismatch:
+        notes = (mismatch, *notes)
     if any(d.simulated for d in devices):
         notes += (SIMULATED_NOTE[config.framework],)
     if confinement.note:

@@ -1,7 +1,7 @@
 import pytest
 from conftest import ALL_NAMES, solution_text, write
 
-from grader.array_api import ND, NP, array_apis
+from grader.array_api import ND, NP, array_apis, edition_note
 from grader.submission import read_submission
 
 NAMES = sorted(ALL_NAMES)
@@ -96,3 +96,24 @@ def test_a_folder_mixing_both_apis_grades_each_name_in_its_own(tmp_path):
 def test_the_solutions_are_np(tmp_path):
     apis = apis_of(tmp_path, solution_text())
     assert {apis.of(name) for name in NAMES} == {NP}
+
+
+@pytest.mark.parametrize(
+    "imports, framework, mismatch",
+    [
+        ("import torch\nfrom torch import nn\n", "mxnet", "imports PyTorch"),
+        ("from d2l import torch as d2l\n", "mxnet", "imports PyTorch"),
+        ("from mxnet import np, npx\n", "pytorch", "imports MXNet"),
+        ("import d2lzh as d2l\n", "pytorch", "imports MXNet"),
+        ("import torch\n", "pytorch", None),
+        ("from mxnet import nd\nimport torch\n", "pytorch", None),  # both: no guess
+        ("import numpy as np\n", "pytorch", None),
+    ],
+)
+def test_code_for_the_other_edition_gets_a_note(tmp_path, imports, framework, mismatch):
+    submission = read_submission(write(tmp_path, "student.py", imports + "x = 1\n"))
+    note = edition_note(submission, framework)
+    if mismatch is None:
+        assert note is None
+    else:
+        assert mismatch in note and f"framework: {framework}" in note
