@@ -412,10 +412,15 @@ FROM python:3.11-slim
 RUN apt-get update \\
  && apt-get install -y --no-install-recommends bubblewrap util-linux libgomp1 libquadmath0 \\
  && rm -rf /var/lib/apt/lists/*
-COPY {REQUIREMENTS} {MXNET_REQUIREMENTS} {BOOK_REQUIREMENTS} /tmp/
+# The PyTorch edition's packages too when the course's config says framework: pytorch
+# (the default below); --build-arg FRAMEWORK=mxnet|pytorch overrides it.
+ARG FRAMEWORK=FRAMEWORK_OF_THE_CONFIG
+COPY {REQUIREMENTS} {MXNET_REQUIREMENTS} {BOOK_REQUIREMENTS} {PYTORCH_REQUIREMENTS} /tmp/
 RUN python -m pip install --no-cache-dir -r /tmp/{REQUIREMENTS} \\
  && python -m pip install --no-cache-dir --no-deps -r /tmp/{MXNET_REQUIREMENTS} \\
- && python -m pip install --no-cache-dir --no-deps -r /tmp/{BOOK_REQUIREMENTS}
+ && python -m pip install --no-cache-dir --no-deps -r /tmp/{BOOK_REQUIREMENTS} \\
+ && if [ "$FRAMEWORK" = pytorch ]; then \\
+      python -m pip install --no-cache-dir -r /tmp/{PYTORCH_REQUIREMENTS}; fi
 """
 
 PRAIRIELEARN_RUN = """\
@@ -449,7 +454,9 @@ def prairielearn_files(outdir: Path, config_path: Path) -> None:
     empty_folder(outdir)
     image = outdir / "image"
     image.mkdir()
-    (image / "Dockerfile").write_text(PRAIRIELEARN_DOCKERFILE)
+    framework = (yaml.safe_load(config_path.read_text()) or {}).get("framework", "mxnet")
+    dockerfile = PRAIRIELEARN_DOCKERFILE.replace("FRAMEWORK_OF_THE_CONFIG", str(framework))
+    (image / "Dockerfile").write_text(dockerfile)
     write_requirements(image)
     course = outdir / "serverFilesCourse" / PRAIRIELEARN_DIR
     course.mkdir(parents=True)

@@ -350,3 +350,13 @@ def test_a_pytorch_course_bundles_the_pytorch_exercises_and_installs_pytorch(tmp
             text=True,
         )
         assert ("would-install" in shown.stdout) == installs
+
+
+def test_the_prairielearn_image_installs_pytorch_for_a_pytorch_course(tmp_path):
+    for framework in ("pytorch", "mxnet"):
+        data = {**yaml.safe_load((ROOT / "config.yaml").read_text()), "framework": framework}
+        config = write(tmp_path, f"{framework}.yaml", yaml.safe_dump(data))
+        bundles.prairielearn_files(tmp_path / framework, config)
+        image = tmp_path / framework / "image"
+        assert f"ARG FRAMEWORK={framework}\n" in (image / "Dockerfile").read_text()
+        assert (image / bundles.PYTORCH_REQUIREMENTS).exists()

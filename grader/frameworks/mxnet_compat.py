@@ -58,6 +58,8 @@ DEBIAN_PACKAGES = {
     "libgcc_s.so.1": "libgcc-s1",
 }
 SHARED_LIBRARY = r"(lib[\w+.-]*?\.so(?:\.\d+)*)"
+# What libmxnet.so needs from the system rather than from its own wheel (slim images lack them).
+SYSTEM_LIBRARIES = ("libgomp.so.1", "libquadmath.so.0")
 
 
 class MXNetUnavailable(OSError):
@@ -168,6 +170,21 @@ def _how_to_install() -> str:
     if int(numpy.__version__.split(".")[0]) >= 2:  # mxnet 1.9.1 declares numpy<2
         return "pip install --no-deps mxnet==1.9.1 (it runs on numpy 2 with this module)"
     return "pip install mxnet==1.9.1"
+
+
+def check_mxnet_loads() -> None:
+    """What import_mxnet would refuse, found in milliseconds without importing MXNet (which
+    takes seconds): MXNet installed, and the system libraries its library links loadable."""
+    import ctypes
+    import importlib.util
+
+    if importlib.util.find_spec("mxnet") is None:
+        raise MXNetUnavailable(f"MXNet is not installed for {sys.executable}: {_how_to_install()}")
+    for library in SYSTEM_LIBRARIES:
+        try:
+            ctypes.CDLL(library)
+        except OSError as error:
+            raise MXNetUnavailable(system_library_message(error)) from error
 
 
 def import_mxnet() -> ModuleType:

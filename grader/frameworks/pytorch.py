@@ -104,6 +104,8 @@ def context_name(device: str) -> str:
 
 # -- CUDA in processes that fork -----------------------------------------------------------------
 
+# torch.cuda's own functions while this process keeps CUDA closed: one worker process's state,
+# set before any student code runs and given back in the exercise process it forks.
 _OPEN_GPU: dict[str, Any] = {}
 
 

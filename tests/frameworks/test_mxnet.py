@@ -95,3 +95,23 @@ def test_conv2d_with_a_wrong_weight_shape_is_a_clear_interface_error(oracle):
     }
     with pytest.raises(mxnet_backend.WrongInterface, match=r"weight has shape \(1, 1, 2, 2\)"):
         mxnet_backend.call_exercise("Conv2D", Conv2D, inputs, {}, "cpu")
+
+
+def test_the_grader_checks_the_frameworks_are_there_without_importing_them():
+    """The worker imports the framework while the grader builds the cases: checking first
+    must not import it in the grader too (that took seconds, one after the other)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from grader.frameworks import mxnet, pytorch\n"
+        "mxnet.check_installed()\n"
+        "try:\n"
+        "    pytorch.check_installed()\n"
+        "except OSError as error:\n"
+        "    print(error)\n"
+        "assert 'mxnet' not in sys.modules and 'torch' not in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
