@@ -21,13 +21,13 @@ d2l.plt.imshow(Y.asnumpy())
 
 !pip install d2l==1.0.3
 
-# Construct a two-dimensional convolutional layer with 1 output channel and a
-# kernel of shape (1, 2). For the sake of simplicity, we ignore the bias here
+# a layer with one input and one output channel and no bias,
+# whose (1, 2) kernel is what training should find
 conv2d = nn.Conv2D(1, kernel_size=(1, 2), use_bias=False)
 conv2d.initialize()
 X = X.reshape(1, 1, 6, 8)
 Y = Y.reshape(1, 1, 6, 7)
-lr = 3e-2  # Learning rate
+lr = 3e-2  # step size
 for i in range(10):
     with autograd.record():
         Y_hat = conv2d(X)

@@ -53,7 +53,7 @@ def learn_kernel(X, Y, kernel_size, lr=3e-2, num_epochs=10):
             Y_hat = conv2d(X)
             l = (Y_hat - Y) ** 2
         l.backward()
-        # Update the kernel
+        # one step downhill
         conv2d.weight.data()[:] -= lr * conv2d.weight.grad()
         if (i + 1) % 2 == 0:
             print(f'epoch {i + 1}, loss {float(l.sum()):.3f}, {timer.stop():.4f} sec')
@@ -65,10 +65,10 @@ learn_kernel(X, Y, (1, 2))
 # In[ ]:
 def comp_conv2d(conv2d, X):
     conv2d.initialize()
-    # (1, 1) indicates that batch size and the number of channels are both 1
+    # add a batch axis and a channel axis, one each
     X = X.reshape((1, 1) + X.shape)
     Y = conv2d(X)
-    # Strip the first two dimensions: examples and channels
+    # drop the batch and channel axes again
     return Y.reshape(Y.shape[2:])
 
 conv2d = nn.Conv2D(1, kernel_size=3, padding=1)
@@ -83,13 +83,13 @@ def conv_output_shape(input_shape, kernel_size, padding=(0, 0), strides=(1, 1)):
 
 # In[ ]:
 def corr2d_multi_in(X, K):
-    # Iterate through the 0th dimension (channel) of K first, then add them up
+    # one corr2d per channel pair, summed over the channels
     return sum(d2l.corr2d(x, k) for x, k in zip(X, K))
 
 def corr2d_multi_in_out(X, K):
-    # Iterate through the 0th dimension of K, and each time, perform
-    # cross-correlation operations with input X. All of the results are
-    # stacked together
+    # one output channel per kernel in K: each is a multi-input
+    # correlation with all of X, and the results are put on a new
+    # first axis
     return d2l.stack([corr2d_multi_in(X, k) for k in K], 0)
 
 def corr2d_multi_in_out_1x1(X, K):
@@ -97,7 +97,7 @@ def corr2d_multi_in_out_1x1(X, K):
     c_o = K.shape[0]
     X = d2l.reshape(X, (c_i, h * w))
     K = d2l.reshape(K, (c_o, c_i))
-    # Matrix multiplication in the fully connected layer
+    # a 1x1 convolution is this one matrix product
     Y = d2l.matmul(K, X)
     return d2l.reshape(Y, (c_o, h, w))
 

@@ -5,7 +5,7 @@ from mxnet import autograd, nd
 from mxnet.gluon import nn
 
 # In[ ]:
-def corr2d(X, K):  # 本函数已保存在d2lzh包中方便以后使用
+def corr2d(X, K):  # 二维互相关，自己写的版本
     h, w = K.shape
     Y = nd.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1))
     for i in range(Y.shape[0]):
@@ -31,10 +31,10 @@ class Conv2D(nn.Block):
 # In[ ]:
 def comp_conv2d(conv2d, X):
     conv2d.initialize()
-    # (1, 1)代表批量大小和通道数均为1
+    # 加上批量维和通道维，各为1
     X = X.reshape((1, 1) + X.shape)
     Y = conv2d(X)
-    return Y.reshape(Y.shape[2:])  # 排除不关心的前两维：批量和通道
+    return Y.reshape(Y.shape[2:])  # 去掉前两维
 
 conv2d = nn.Conv2D(1, kernel_size=(5, 3), padding=(2, 1))
 X = nd.random.uniform(shape=(8, 8))
@@ -42,12 +42,12 @@ comp_conv2d(conv2d, X).shape
 
 # In[ ]:
 def corr2d_multi_in(X, K):
-    # 首先沿着X和K的第0维（通道维）遍历。然后使用*将结果列表变成add_n函数的位置参数
-    # （positional argument）来进行相加
+    # 每个通道各做一次互相关，再用add_n把结果加起来
+    # （结果列表展开成参数）
     return nd.add_n(*[d2l.corr2d(x, k) for x, k in zip(X, K)])
 
 def corr2d_multi_in_out(X, K):
-    # 对K的第0维遍历，每次同输入X做互相关计算。所有结果使用stack函数合并在一起
+    # 每个输出通道用K中的一个核，结果用stack叠在一起
     return nd.stack(*[corr2d_multi_in(X, k) for k in K])
 
 def corr2d_multi_in_out_1x1(X, K):
@@ -55,7 +55,7 @@ def corr2d_multi_in_out_1x1(X, K):
     c_o = K.shape[0]
     X = X.reshape((c_i, h * w))
     K = K.reshape((c_o, c_i))
-    Y = nd.dot(K, X)  # 全连接层的矩阵乘法
+    Y = nd.dot(K, X)  # 1x1卷积就是矩阵乘法
     return Y.reshape((c_o, h, w))
 
 # In[ ]:

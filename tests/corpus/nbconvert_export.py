@@ -17,19 +17,19 @@ npx.set_np()
 # In[2]:
 
 
-# We define a helper function to calculate convolutions. It initializes the
-# convolutional layer weights and performs corresponding dimensionality
-# elevations and reductions on the input and output
+# run the layer on a 2-D image: initialize it, add batch and
+# channel axes to the input, and take them off the output
+# again
 def comp_conv2d(conv2d, X):
     conv2d.initialize()
-    # (1, 1) indicates that batch size and the number of channels are both 1
+    # add a batch axis and a channel axis, one each
     X = X.reshape((1, 1) + X.shape)
     Y = conv2d(X)
-    # Strip the first two dimensions: examples and channels
+    # drop the batch and channel axes again
     return Y.reshape(Y.shape[2:])
 
-# 1 row and column is padded on either side, so a total of 2 rows or columns
-# are added
+# padding 1 keeps an 8x8 input 8x8 with a 3x3 kernel: one row and
+# one column of zeros on each side
 conv2d = nn.Conv2D(1, kernel_size=3, padding=1)
 X = np.random.uniform(size=(8, 8))
 comp_conv2d(conv2d, X).shape

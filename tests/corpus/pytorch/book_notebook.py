@@ -39,11 +39,11 @@ corr2d(d2l.transpose(X), K)
 
 # In[ ]:
 def learn_kernel(X, Y, kernel_size, lr=3e-2, num_epochs=10):
-    # Construct a two-dimensional convolutional layer with 1 output channel and a
-    # kernel of shape kernel_size. For the sake of simplicity, we ignore the bias here
+    # a layer with one input and one output channel and no bias,
+    # whose kernel is what training should find
     conv2d = nn.LazyConv2d(1, kernel_size=kernel_size, bias=False)
-    # The two-dimensional convolutional layer uses four-dimensional input and
-    # output in the format of (example, channel, height, width)
+    # the layer wants 4-D tensors, so give the image and its edge
+    # map a batch axis and a channel axis
     X = X.reshape((1, 1) + X.shape)
     Y = Y.reshape((1, 1) + Y.shape)
     for i in range(num_epochs):
@@ -51,7 +51,7 @@ def learn_kernel(X, Y, kernel_size, lr=3e-2, num_epochs=10):
         l = (Y_hat - Y) ** 2
         conv2d.zero_grad()
         l.sum().backward()
-        # Update the kernel
+        # one step downhill
         conv2d.weight.data[:] -= lr * conv2d.weight.grad
         if (i + 1) % 2 == 0:
             print(f'epoch {i + 1}, loss {l.sum():.3f}')
@@ -61,13 +61,13 @@ def learn_kernel(X, Y, kernel_size, lr=3e-2, num_epochs=10):
 learn_kernel(X, Y, (1, 2))
 
 # In[ ]:
-# We define a helper function to calculate convolutions. It performs corresponding
-# dimensionality elevations and reductions on the input and output
+# run the layer on a 2-D image: add batch and channel axes first,
+# then take them off the output
 def comp_conv2d(conv2d, X):
-    # (1, 1) indicates that batch size and the number of channels are both 1
+    # add a batch axis and a channel axis, one each
     X = X.reshape((1, 1) + X.shape)
     Y = conv2d(X)
-    # Strip the first two dimensions: examples and channels
+    # drop the batch and channel axes again
     return Y.reshape(Y.shape[2:])
 
 conv2d = nn.LazyConv2d(1, kernel_size=3, padding=1)
@@ -88,13 +88,13 @@ conv_output_shape((8, 8), (3, 5), (0, 1), (3, 4))
 
 # In[ ]:
 def corr2d_multi_in(X, K):
-    # Iterate through the 0th dimension (channel) of K first, then add them up
+    # one corr2d per channel pair, summed over the channels
     return sum(d2l.corr2d(x, k) for x, k in zip(X, K))
 
 def corr2d_multi_in_out(X, K):
-    # Iterate through the 0th dimension of K, and each time, perform
-    # cross-correlation operations with input X. All of the results are
-    # stacked together
+    # one output channel per kernel in K: each is a multi-input
+    # correlation with all of X, and the results are put on a new
+    # first axis
     return d2l.stack([corr2d_multi_in(X, k) for k in K], 0)
 
 def corr2d_multi_in_out_1x1(X, K):
@@ -102,7 +102,7 @@ def corr2d_multi_in_out_1x1(X, K):
     c_o = K.shape[0]
     X = d2l.reshape(X, (c_i, h * w))
     K = d2l.reshape(K, (c_o, c_i))
-    # Matrix multiplication in the fully connected layer
+    # a 1x1 convolution is this one matrix product
     Y = d2l.matmul(K, X)
     return d2l.reshape(Y, (c_o, h, w))
 
