@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from grader import frameworks
 from grader.policy import dotted, import_aliases, parsed_cells, references, top_level_definitions
 from grader.submission import Submission
 
@@ -141,7 +142,7 @@ def edition_note(submission: Submission, framework: str) -> str | None:
     if not found or framework in found:
         return None
     other = sorted(found)[0]
-    names = {"mxnet": "MXNet", "pytorch": "PyTorch"}
+    names = frameworks.NAMES
     return (
         f"this code imports {names[other]}, but the course grades the {names[framework]} "
         f"edition (framework: {framework}); grade it with --framework {other} if that is the "

@@ -2,8 +2,8 @@
 
 Inputs are plain float32 numpy arrays and small JSON-able parameters, built here in the trusted
 grader. Public cases are the seeds' own examples; hidden cases come from a seeded generator.
-Expected values come from an Oracle (MXNet's own convolution in float64, see mxnet_backend),
-never from the student's code. `reference` holds values that must never reach the student's
+Expected values come from an Oracle (a convolution in numpy float64, see oracle.py), never
+from the student's code. `reference` holds values that must never reach the student's
 process (the true kernel of learn_kernel).
 """
 

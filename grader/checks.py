@@ -82,17 +82,22 @@ def describe(case: Case, api: str = "np", context: str = "cpu(0)") -> str:
     return f"{what}: {case.description}\n" + textwrap.indent("\n".join(parts), "  ")
 
 
+TYPE_DESCRIPTIONS = {
+    "builtins.NoneType": "None",
+    **{
+        kind: description
+        for framework in frameworks.FRAMEWORKS
+        for kind, description in frameworks.backend(framework).ARRAY_DESCRIPTIONS.items()
+    },
+    "torch.Size": "a torch.Size",
+    "numpy.ndarray": "a NumPy array",
+    "builtins.list": "a list",
+    "builtins.tuple": "a tuple",
+}
+
+
 def friendly_type(type_name: str) -> str:
-    names = {
-        "builtins.NoneType": "None",
-        **frameworks.backend("mxnet").ARRAY_DESCRIPTIONS,
-        **frameworks.backend("pytorch").ARRAY_DESCRIPTIONS,
-        "torch.Size": "a torch.Size",
-        "numpy.ndarray": "a NumPy array",
-        "builtins.list": "a list",
-        "builtins.tuple": "a tuple",
-    }
-    return names.get(type_name, f"a {type_name.removeprefix('builtins.')}")
+    return TYPE_DESCRIPTIONS.get(type_name, f"a {type_name.removeprefix('builtins.')}")
 
 
 def judge(

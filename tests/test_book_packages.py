@@ -1,6 +1,9 @@
 """The book's packages in the worker: every generation's `d2l` names, and a notebook's kernel."""
 
 import importlib
+import importlib.util
+import subprocess
+import sys
 from dataclasses import replace
 
 import numpy as onp
@@ -76,6 +79,29 @@ def test_from_d2l_import_torch_works_in_the_sandbox_and_its_corr2d_helps(tmp_pat
     report = grade(write(tmp_path, "student.py", text), config, device="simulated")
     assert full_marks(report) == {"corr2d_multi_in"}
     printed = " ".join(report.notes)
-    assert "torchvision.transforms.ToTensor cannot be used here" in printed or (
-        "torchvision" not in printed  # where a matching torchvision is installed
+    if importlib.util.find_spec("torchvision") is None:  # the stand-in, as on this machine
+        assert "torchvision.transforms.ToTensor cannot be used here" in printed
+    else:  # a real torchvision: the transform is made and nothing is printed
+        assert "torchvision" not in printed
+
+
+def test_the_torchvision_stand_in_imports_and_refuses_every_use():
+    """In a fresh process, as the worker does it where torchvision does not import."""
+    code = (
+        "import sys\n"
+        "from grader import book_packages\n"
+        "sys.modules.pop('torchvision', None)\n"
+        "sys.meta_path.insert(0, type('NoTorchvision', (), {'find_spec': staticmethod(\n"
+        "    lambda name, *a: (_ for _ in ()).throw(ImportError(name))\n"
+        "    if name.split('.')[0] == 'torchvision' else None)})())\n"
+        "book_packages.stand_in_for_torchvision()\n"
+        "import torchvision\n"
+        "from torchvision import transforms, datasets\n"
+        "try:\n"
+        "    transforms.Compose([transforms.ToTensor()])\n"
+        "except ImportError as error:\n"
+        "    print(error)\n"
     )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("torchvision.transforms.ToTensor cannot be used here: ")

@@ -1,7 +1,7 @@
-"""Everything MXNet-specific, in one place, so another framework needs only a sibling module.
+"""Everything MXNet-specific, in one place; pytorch.py is its sibling with the same names.
 
-Trusted side (the grader's process): `MXNetOracle` computes expected values with MXNet's own
-convolution in float64, and `gpu_count` says which devices exist.
+Trusted side (the grader's process): `check_installed` and `gpu_count`; `MXNetOracle` is
+MXNet's own convolution in float64, which tests/test_oracle.py holds the oracle to.
 Student side (the worker process): `call_exercise` places inputs on a device, calls the
 student's name the way the exercise means it to be called, and `plain_result` turns whatever
 came back into plain numpy plus a note. Nothing here compares or scores.
@@ -85,7 +85,8 @@ def gpu_count() -> int:
 
 
 class MXNetOracle:
-    """Trusted reference: MXNet's convolution operator, in float64 on the CPU."""
+    """MXNet's convolution operator, in float64 on the CPU: what grader/oracle.py must agree
+    with (the tests check it does)."""
 
     def __init__(self) -> None:
         self.mx = _mxnet()
