@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from grader.batch import shared_pool
 from grader.cases import EXERCISES as CATALOGUE
 from grader.cases import public_case_counts
 from grader.config import CourseConfig, load_config, parse_config
@@ -19,6 +20,28 @@ EXERCISES = ROOT / "exercises"
 CROSS_IMPORT = "from conv_layer import corr2d\n"
 EXERCISE_NAMES = list(CATALOGUE)  # in the course config's order too
 ALL_NAMES = frozenset(CATALOGUE)
+
+
+# Modules whose module-scoped fixtures are costly: a graded class, a built bundle and the fresh
+# environment it installs, reports opened in a browser, graded reports rendered many ways. Under
+# `pytest -n` each goes whole to one test process, so they are made once; every other test is
+# its own unit, dealt out as it would be by xdist's `load`, the biggest units first.
+ONE_PROCESS_MODULES = frozenset(
+    f"tests/test_{name}.py"
+    for name in ("batch", "bundles", "browser", "html_report", "exports", "render", "gpu_check")
+)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class WholeModules(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return module if module in ONE_PROCESS_MODULES else nodeid
+
+    return WholeModules(config, log)
 
 
 def solution_text() -> str:
@@ -97,6 +120,14 @@ def grade_on_cpu(path: Path, config: CourseConfig | None = None, **options) -> R
     """Grade in the strict sandbox, which the tests require (.ci/run installs bubblewrap)."""
     options.setdefault("isolation", "strict")
     return grade(path, config or course_config(), device="cpu", **options)
+
+
+def grade_pooled(path: Path, config: CourseConfig | None = None, **options) -> Report:
+    """Grade as `batch` does: strict sandbox, in a fork of a zygote that imported the
+    framework once for this test process. For the tests about what a grade says; those about
+    how a worker starts, hangs or dies use grade_on_cpu."""
+    config = config or course_config()
+    return grade(path, config, device="cpu", pool=shared_pool(config, "strict"), **options)
 
 
 @pytest.fixture(scope="session")

@@ -170,9 +170,11 @@ def test_an_interrupted_batch_resumes_to_the_same_gradebook(graded_class, tmp_pa
     survived = {p.name: p.stat().st_mtime_ns for p in reports.glob("*.json")}
     assert 3 <= len(survived) < 7, "killed midway"
     kept = {f"{row['id']}.json" for row in gradebook(output)}
-    # Every row the gradebook holds has its report; with one job, at most one report can be
-    # written but not yet in the gradebook when the kill lands (resume finds it).
-    assert kept <= set(survived) and len(kept) >= len(survived) - 1
+    # Every row the gradebook holds has its report. The gradebook may lag: a pool process
+    # writes each report, and the batch rewrites the gradebook only when that row comes back,
+    # so quick submissions (carol's syntax error, dave's text) can all land in between.
+    # Resume finds those from their reports.
+    assert kept <= set(survived)
 
     resumed = subprocess.run(
         [*command, "--resume"], cwd=tmp_path, capture_output=True, text=True, timeout=600

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import ALL_NAMES, full_marks, grade_on_cpu, scores, small_config, with_change
+from conftest import ALL_NAMES, full_marks, grade_pooled, scores, small_config, with_change
 from seeds import seed_text, student_cells
 
 CORPUS = Path(__file__).parent / "corpus"
@@ -145,7 +145,7 @@ def assert_full_marks_on(report, defined: set[str]) -> None:
 @pytest.mark.parametrize("name", sorted(STYLES))
 def test_each_style_scores_full_marks_on_what_it_defines(tmp_path, name):
     defined, api = STYLES[name]
-    report = grade_on_cpu(submitted(name, tmp_path), config())
+    report = grade_pooled(submitted(name, tmp_path), config())
     assert_full_marks_on(report, defined)
     assert {e.api for e in report.exercises if e.defined_at} == {api}
     assert not [n for n in report.notes if n.startswith("error while loading")], report.notes
@@ -158,7 +158,7 @@ def test_a_bug_in_any_style_costs_points_only_where_it_belongs(
     tmp_path, name, losers, old, new, diagnosis
 ):
     text = with_change((CORPUS / name).read_bytes().decode(), old, new)
-    report = grade_on_cpu(submitted(name, tmp_path, text), config())
+    report = grade_pooled(submitted(name, tmp_path, text), config())
     defined, _ = STYLES[name]
     assert full_marks(report) == defined - losers, scores(report)
     messages = [
@@ -181,7 +181,7 @@ def test_code_exported_by_nbconvert_grades_like_its_notebook(tmp_path):
     exported = notebook.with_suffix(".py")
     assert "get_ipython().run_line_magic('matplotlib', 'inline')" in exported.read_text()
     notebook.unlink()
-    assert_full_marks_on(grade_on_cpu(exported, config()), ALL_NAMES)
+    assert_full_marks_on(grade_pooled(exported, config()), ALL_NAMES)
 
 
 SEED_NAMES = {
@@ -204,4 +204,4 @@ def test_the_source_texts_score_full_marks_as_typed(tmp_path, seed, form):
     else:
         path = tmp_path / f"seed{seed}.py"
         path.write_text("\n".join(cells))
-    assert_full_marks_on(grade_on_cpu(path, config()), SEED_NAMES[seed])
+    assert_full_marks_on(grade_pooled(path, config()), SEED_NAMES[seed])

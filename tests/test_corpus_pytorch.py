@@ -20,7 +20,7 @@ from conftest import (
     EXERCISES,
     SOLUTIONS,
     full_marks,
-    grade_on_cpu,
+    grade_pooled,
     scores,
     small_config_data,
     with_change,
@@ -159,17 +159,17 @@ def assert_full_marks_on(report, defined: set[str]) -> None:
 
 
 def test_the_solutions_score_full_marks_and_the_stubs_zero():
-    solved = grade_on_cpu(SOLUTIONS / "pytorch", config())
+    solved = grade_pooled(SOLUTIONS / "pytorch", config())
     assert_full_marks_on(solved, ALL_NAMES)
     assert not [n for n in solved.notes if n.startswith("error while loading")], solved.notes
-    stubs = grade_on_cpu(EXERCISES / "pytorch", config())
+    stubs = grade_pooled(EXERCISES / "pytorch", config())
     assert {e.name for e in stubs.exercises if e.score > 0} == set(), scores(stubs)
     assert all("NotImplementedError" in m for m in messages(stubs, ALL_NAMES)[:20])
 
 
 @pytest.mark.parametrize("name", sorted(STYLES))
 def test_each_style_scores_full_marks_on_what_it_defines(tmp_path, name):
-    report = grade_on_cpu(submitted(name, tmp_path), config())
+    report = grade_pooled(submitted(name, tmp_path), config())
     assert_full_marks_on(report, STYLES[name])
     assert not [n for n in report.notes if n.startswith("error while loading")], report.notes
     if name == "numpy_round_trip.py":  # the 1x1 convolution returns what NumPy computed
@@ -178,7 +178,7 @@ def test_each_style_scores_full_marks_on_what_it_defines(tmp_path, name):
 
 
 def test_a_module_that_skips_super_init_loses_only_conv2d_and_says_why(tmp_path):
-    report = grade_on_cpu(submitted("no_super_init.py", tmp_path), config())
+    report = grade_pooled(submitted("no_super_init.py", tmp_path), config())
     assert {e.name for e in report.exercises if e.defined_at} == {"corr2d", "Conv2D", "comp_conv2d"}
     assert full_marks(report) == {"corr2d", "comp_conv2d"}, scores(report)
     assert scores(report)["Conv2D"][0] == 0
@@ -194,7 +194,7 @@ def test_a_module_that_skips_super_init_loses_only_conv2d_and_says_why(tmp_path)
 )
 def test_a_bug_costs_points_only_where_it_belongs(tmp_path, name, losers, old, new, diagnosis):
     text = with_change((CORPUS / name).read_text(), old, new)
-    report = grade_on_cpu(submitted(name, tmp_path, text), config())
+    report = grade_pooled(submitted(name, tmp_path, text), config())
     assert full_marks(report) == STYLES[name] - losers, scores(report)
     failed = messages(report, losers)
     assert any(diagnosis in m for m in failed), failed[:2]

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from bugs import buggy_text
-from conftest import course_config, grade_on_cpu, small_config, solution_text, with_change, write
+from conftest import course_config, grade_pooled, small_config, solution_text, with_change, write
 
 from grader.cases import EXERCISES, cases_for
 from grader.checks import Verdict
@@ -64,7 +64,7 @@ def test_only_a_wrong_answer_or_an_exception_has_a_fingerprint():
 
 
 def test_a_public_failure_gets_a_smaller_example_that_fails_the_same_way(tmp_path):
-    report = grade_on_cpu(write(tmp_path, "flip.py", buggy_text("flipped-kernel")), small_config())
+    report = grade_pooled(write(tmp_path, "flip.py", buggy_text("flipped-kernel")), small_config())
     corr2d = exercise_of(report, "corr2d")
     public = corr2d.tests[0]
     assert public.status == "failed" and "public case" in public.message
@@ -80,7 +80,7 @@ def test_a_public_failure_gets_a_smaller_example_that_fails_the_same_way(tmp_pat
 def test_a_bug_only_hidden_cases_catch_is_shown_on_a_small_example(tmp_path):
     """The public cases hold whole numbers, so truncating to integers passes them all."""
     path = write(tmp_path, "truncate.py", buggy_text("integer-truncation"))
-    corr2d = exercise_of(grade_on_cpu(path, small_config(hidden_cases=4)), "corr2d")
+    corr2d = exercise_of(grade_pooled(path, small_config(hidden_cases=4)), "corr2d")
     assert all(t.status == "passed" for t in corr2d.tests if t.visibility == "visible")
     assert any(t.status == "failed" for t in corr2d.tests if t.visibility == "hidden")
     example = corr2d.example
@@ -95,7 +95,7 @@ def test_an_exception_is_shown_on_the_smallest_input_that_raises(tmp_path):
         "    h, w = K.shape\n",
         "    h, w = K.shape\n    if X.size > 6:\n        raise IndexError('only small inputs')\n",
     )
-    corr2d = exercise_of(grade_on_cpu(write(tmp_path, "small.py", text), small_config()), "corr2d")
+    corr2d = exercise_of(grade_pooled(write(tmp_path, "small.py", text), small_config()), "corr2d")
     assert corr2d.tests[0].status == "error"
     example = corr2d.example
     assert example is not None and example.status == "error"
@@ -104,10 +104,10 @@ def test_an_exception_is_shown_on_the_smallest_input_that_raises(tmp_path):
 
 
 def test_a_correct_or_unfinished_submission_gets_no_example(tmp_path):
-    solved = grade_on_cpu(write(tmp_path, "solved.py", solution_text()), small_config())
+    solved = grade_pooled(write(tmp_path, "solved.py", solution_text()), small_config())
     assert all(e.example is None for e in solved.exercises)
     hang = "def corr2d(X, K):\n    while True:\n        pass\n"
-    slow = exercise_of(grade_on_cpu(write(tmp_path, "hang.py", hang), small_config()), "corr2d")
+    slow = exercise_of(grade_pooled(write(tmp_path, "hang.py", hang), small_config()), "corr2d")
     assert slow.tests[0].status == "timeout" and slow.example is None
 
 

@@ -13,6 +13,7 @@ from conftest import (
     SOLUTIONS,
     full_marks,
     grade_on_cpu,
+    grade_pooled,
     scores,
     small_config,
     solution_text,
@@ -50,7 +51,7 @@ def test_a_correct_submission_gets_no_diagnosis(solution_report):
 
 
 def test_the_generated_stubs_score_zero_saying_not_implemented():
-    report = grade_on_cpu(EXERCISES)
+    report = grade_pooled(EXERCISES)
     assert report.score == 0 and report.max_score == 100
     for exercise in report.exercises:
         assert exercise.defined_at is not None
@@ -60,7 +61,7 @@ def test_the_generated_stubs_score_zero_saying_not_implemented():
 @pytest.mark.parametrize("bug, losers, old, new", BUGS, ids=[b[0] for b in BUGS])
 def test_a_realistic_bug_costs_points_only_where_it_belongs(tmp_path, bug, losers, old, new):
     path = write(tmp_path, f"{bug}.py", with_change(solution_text(), old, new))
-    report = grade_on_cpu(path, small_config(hidden_cases=3))
+    report = grade_pooled(path, small_config(hidden_cases=3))
     assert full_marks(report) == ALL_NAMES - losers, scores(report)
     messages = []
     for exercise in report.exercises:
@@ -79,7 +80,7 @@ def test_a_realistic_bug_costs_points_only_where_it_belongs(tmp_path, bug, loser
 
 def test_a_bug_in_corr2d_is_pointed_out_in_the_exercises_built_on_it(tmp_path):
     path = write(tmp_path, "flip.py", buggy_text("flipped-kernel"))
-    report = {e.name: e for e in grade_on_cpu(path, small_config()).exercises}
+    report = {e.name: e for e in grade_pooled(path, small_config()).exercises}
     assert any("builds on corr2d" in note for note in report["corr2d_multi_in"].notes)
     assert any("builds on corr2d" in note for note in report["Conv2D"].notes)
     assert not report["corr2d"].notes
@@ -87,7 +88,7 @@ def test_a_bug_in_corr2d_is_pointed_out_in_the_exercises_built_on_it(tmp_path):
 
 def test_hard_coded_public_answers_pass_public_cases_only(tmp_path):
     path = write(tmp_path, "cheat.py", solution_text() + HARD_CODED)
-    exercise = {e.name: e for e in grade_on_cpu(path).exercises}["conv_output_shape"]
+    exercise = {e.name: e for e in grade_pooled(path).exercises}["conv_output_shape"]
     public = [t for t in exercise.tests if t.visibility == "visible"]
     hidden = [t for t in exercise.tests if t.visibility == "hidden"]
     assert all(t.status == "passed" for t in public)
@@ -97,7 +98,7 @@ def test_hard_coded_public_answers_pass_public_cases_only(tmp_path):
 
 def test_hidden_failures_never_print_the_expected_values(tmp_path):
     path = write(tmp_path, "bias.py", buggy_text("bias-missing"))
-    exercise = {e.name: e for e in grade_on_cpu(path).exercises}["Conv2D"]
+    exercise = {e.name: e for e in grade_pooled(path).exercises}["Conv2D"]
     failed_hidden = [t for t in exercise.tests if t.visibility == "hidden" and t.status != "passed"]
     assert failed_hidden
     for test in failed_hidden:
@@ -115,7 +116,7 @@ def test_a_notebook_submission_is_graded_like_a_python_file(tmp_path):
     notebook.cells.insert(3, nbformat.v4.new_code_cell("raise RuntimeError('a broken cell')"))
     path = tmp_path / "work.ipynb"
     nbformat.write(notebook, path)
-    report = grade_on_cpu(path, small_config())
+    report = grade_pooled(path, small_config())
     assert full_marks(report) == ALL_NAMES
     assert any("work.ipynb, cell 4, line 1: RuntimeError: a broken cell" in n for n in report.notes)
 
@@ -125,7 +126,7 @@ def test_a_folder_like_exercises_is_graded_with_cross_file_imports(tmp_path):
     shutil.copytree(EXERCISES, folder)
     for name in ("conv_layer.py", "channels.py"):  # the student finished two files, in .py
         shutil.copy(SOLUTIONS / name, folder / name)
-    report = grade_on_cpu(folder, small_config())
+    report = grade_pooled(folder, small_config())
     done = {
         "corr2d",
         "Conv2D",
@@ -143,7 +144,7 @@ def test_a_folder_like_exercises_is_graded_with_cross_file_imports(tmp_path):
 def test_in_a_folder_a_later_finished_definition_wins_with_a_note(tmp_path):
     write(tmp_path, "a_first.py", solution_text())
     write(tmp_path, "b_second.py", "from mxnet import np\ndef corr2d(X, K):\n    return X\n")
-    report = grade_on_cpu(tmp_path, small_config())
+    report = grade_pooled(tmp_path, small_config())
     assert full_marks(report) == ALL_NAMES - BUILT_ON_CORR2D
     assert any("grading the one at b_second.py, line 2" in n for n in report.notes)
 
@@ -159,7 +160,7 @@ BROKEN = [
 
 @pytest.mark.parametrize("name, content, words", BROKEN, ids=[b[0] for b in BROKEN])
 def test_broken_submissions_give_a_complete_report_with_a_reason(tmp_path, name, content, words):
-    report = grade_on_cpu(write(tmp_path, name, content), small_config())
+    report = grade_pooled(write(tmp_path, name, content), small_config())
     assert report.score == 0 and report.max_score == 100
     assert {e.name for e in report.exercises} == ALL_NAMES
     assert all(e.defined_at is None for e in report.exercises)
@@ -170,14 +171,14 @@ def test_broken_submissions_give_a_complete_report_with_a_reason(tmp_path, name,
 
 def test_code_after_a_failing_import_is_still_graded(tmp_path):
     text = "import tensorflow_for_grading_xyz\n" + solution_text()
-    report = grade_on_cpu(write(tmp_path, "imports.py", text), small_config())
+    report = grade_pooled(write(tmp_path, "imports.py", text), small_config())
     assert full_marks(report) == ALL_NAMES
     assert any("No module named 'tensorflow_for_grading_xyz'" in n for n in report.notes)
 
 
 def test_missing_names_score_zero_and_the_rest_is_graded(tmp_path):
     text = solution_text().split("class Conv2D")[0]  # only corr2d survives
-    report = grade_on_cpu(write(tmp_path, "partial.py", text), small_config())
+    report = grade_pooled(write(tmp_path, "partial.py", text), small_config())
     assert full_marks(report) == {"corr2d"}
     missing = {e.name for e in report.exercises if e.defined_at is None}
     assert missing == ALL_NAMES - {"corr2d"}
@@ -230,10 +231,10 @@ def test_the_same_seed_gives_the_same_report_apart_from_timings(tmp_path):
                 test.pop("seconds")
         return data
 
-    first = without_timings(grade_on_cpu(path, config, seed=99))
-    assert first == without_timings(grade_on_cpu(path, config, seed=99))
+    first = without_timings(grade_pooled(path, config, seed=99))
+    assert first == without_timings(grade_pooled(path, config, seed=99))
     assert first["seed"] == 99
-    assert first != without_timings(grade_on_cpu(path, config, seed=100))
+    assert first != without_timings(grade_pooled(path, config, seed=100))
 
 
 def test_gpu_tests_are_skipped_without_a_gpu_and_not_counted(course):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -262,21 +263,34 @@ def hostile_submission(folder: Path, body: str, port: int) -> Path:
     return write(folder, "hostile.py", text)
 
 
-def file_states(top: Path) -> dict[str, tuple[int, int]]:
-    """(size, mtime) of every file under top, caches aside."""
-    states = {}
-    for folder, folders, files in os.walk(top):
-        folders[:] = [
-            f for f in folders if f not in ("__pycache__", ".pytest_cache", ".ruff_cache")
-        ]
-        for name in files:
-            path = os.path.join(folder, name)
-            try:
-                info = os.stat(path)
-            except OSError:
-                continue
-            states[path] = (info.st_size, info.st_mtime_ns)
-    return states
+CACHES = ("__pycache__", ".pytest_cache", ".ruff_cache")
+
+
+def changed_since(marker: Path, *tops: Path) -> set[str]:
+    """Every path under tops made, changed or removed since marker was made, caches aside.
+
+    It compares status-change times, which no program can set back (`os.utime` can fake a
+    modification time, not this), in one `find` over the checkout, its virtual environment
+    and the home folder. A removal shows as its folder's change; a folder counts only when
+    none of its entries explains it."""
+    prune = [arg for name in CACHES for arg in ("-o", "-name", name)][1:]
+    listing = subprocess.run(
+        ["find", *map(str, tops), "(", *prune, ")", "-prune", "-o"]
+        + ["-cnewer", str(marker), "-printf", "%y %p\\n"],
+        capture_output=True,
+        text=True,
+    ).stdout
+    kinds = {path: kind for kind, path in (line.split(" ", 1) for line in listing.splitlines())}
+    since = marker.stat().st_mtime_ns  # what -cnewer compares with
+
+    def explained(folder: str) -> bool:
+        return any(os.path.dirname(path) == folder for path in kinds) or any(
+            os.path.lexists(child := os.path.join(folder, name))
+            and os.lstat(child).st_ctime_ns > since
+            for name in CACHES
+        )
+
+    return {path for path, kind in kinds.items() if kind != "d" or not explained(path)}
 
 
 class Listener:
@@ -311,7 +325,8 @@ class Listener:
 def test_a_hostile_submission_gains_nothing_and_harms_nothing(tmp_path, attack):
     expectation, body = ATTACKS[attack]
     listener = Listener()
-    before = {**file_states(ROOT), **file_states(Path.home())}
+    marker = write(tmp_path, "started", "")
+    time.sleep(0.05)  # file times advance by clock ticks: what comes later must be newer
     config = small_config(hidden_cases=1, submission_seconds=TIME_BUDGET - 30, restarts=4)
     started = time.monotonic()
     try:
@@ -331,7 +346,4 @@ def test_a_hostile_submission_gains_nothing_and_harms_nothing(tmp_path, attack):
     assert document["max_score"] == 100 and document["isolation"] == "strict"
     assert elapsed < TIME_BUDGET
     assert listener.connections == 0
-    after = {**file_states(ROOT), **file_states(Path.home())}
-    assert {
-        path for path in set(before) | set(after) if before.get(path) != after.get(path)
-    } == set()
+    assert changed_since(marker, ROOT, Path.home()) == set()

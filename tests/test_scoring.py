@@ -7,7 +7,7 @@ from conftest import (
     SOLUTIONS,
     course_config,
     full_marks,
-    grade_on_cpu,
+    grade_pooled,
     small_config_data,
     write,
 )
@@ -266,14 +266,14 @@ def test_only_hidden_cases_no_trivial_answer_passes_are_evidence():
 @pytest.mark.parametrize("kind", list(TRIVIAL_ANSWERS))
 def test_a_submission_that_computes_nothing_scores_zero_everywhere(tmp_path, kind):
     text = TRIVIAL_SUBMISSION.format(answer=TRIVIAL_ANSWERS[kind])
-    report = grade_on_cpu(write(tmp_path, f"{kind}.py", text))
+    report = grade_pooled(write(tmp_path, f"{kind}.py", text))
     assert {e.name: e.score for e in report.exercises} == dict.fromkeys(ALL_NAMES, 0.0)
     assert {e.defined_at is not None for e in report.exercises} == {True}
 
 
 def test_the_printed_public_answers_pass_their_cases_and_score_zero(tmp_path):
     text = HARD_CODED_SUBMISSION.format(printed=printed_answers())
-    report = grade_on_cpu(write(tmp_path, "copied.py", text))
+    report = grade_pooled(write(tmp_path, "copied.py", text))
     assert report.score == 0, {e.name: e.score for e in report.exercises}
     for exercise in report.exercises:
         public = [t for t in exercise.tests if t.visibility == "visible"]
@@ -282,7 +282,7 @@ def test_the_printed_public_answers_pass_their_cases_and_score_zero(tmp_path):
 
 
 def test_correct_work_keeps_full_marks_and_no_credit_message():
-    report = grade_on_cpu(SOLUTIONS)
+    report = grade_pooled(SOLUTIONS)
     assert report.score == report.max_score == 100 and full_marks(report) == ALL_NAMES
     assert not any(t.message for e in report.exercises for t in e.tests)
 
@@ -296,7 +296,7 @@ def test_with_every_test_the_old_loophole_is_back(tmp_path):
     config = only_exercises(course_config(), ["corr2d"])
     plain = replace(config, exercises=(replace(config.exercises[0], credit="every_test"),))
     path = write(tmp_path, "zeros.py", TRIVIAL_SUBMISSION.format(answer=TRIVIAL_ANSWERS["zeros"]))
-    assert grade_on_cpu(path, plain).score > 0 == grade_on_cpu(path, config).score
+    assert grade_pooled(path, plain).score > 0 == grade_pooled(path, config).score
 
 
 @pytest.mark.parametrize(
