@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ElementTree
 import zlib
 from typing import Any
 
-from grader.render import example_text
+from grader.render import example_text, withheld_credit
 from grader.report import Comparison, Report, report_to_dict
 
 NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -56,6 +56,8 @@ def render_junit(report: Report) -> str:
             ("isolation", report.isolation),
         ):
             ElementTree.SubElement(properties, "property", name=key, value=str(value))
+        for text in withheld_credit(exercise):  # passing tests' messages have no element
+            ElementTree.SubElement(properties, "property", name="withheld_credit", value=text)
         for test in exercise.tests:
             case = ElementTree.SubElement(
                 suite,

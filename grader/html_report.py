@@ -15,7 +15,7 @@ from html import escape
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from grader.render import EXAMPLE_HEADING, points, summary
+from grader.render import EXAMPLE_HEADING, points, summary, withheld_credit
 from grader.report import Comparison, ExerciseResult, Grid, Report, TestResult
 
 if TYPE_CHECKING:
@@ -233,15 +233,6 @@ def chips(exercise: ExerciseResult) -> str:
         )
         + "</div>"
     )
-
-
-def withheld_credit(exercise: ExerciseResult) -> list[str]:
-    """Why passing tests earn less than their share (see scoring.py), once per reason."""
-    reasons: dict[str, list[str]] = {}
-    for test in exercise.tests:
-        if test.status == "passed" and test.score < test.max_score and test.message:
-            reasons.setdefault(test.message.splitlines()[-1], []).append(test.name)
-    return [f"{', '.join(names)}: {reason}" for reason, names in reasons.items()]
 
 
 def exercise_section(exercise: ExerciseResult) -> str:

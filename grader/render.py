@@ -45,16 +45,28 @@ def example_text(exercise: ExerciseResult) -> str:
     return f"{EXAMPLE_HEADING}\n{indent(exercise.example.message, '  ')}"
 
 
+def withheld_credit(exercise: ExerciseResult) -> list[str]:
+    """Why passing tests earn less than their share (see scoring.py), once per reason."""
+    reasons: dict[str, list[str]] = {}
+    for test in exercise.tests:
+        if test.status == "passed" and test.score < test.max_score and test.message:
+            reasons.setdefault(test.message.splitlines()[-1], []).append(test.name)
+    return [f"{', '.join(names)}: {reason}" for reason, names in reasons.items()]
+
+
 def exercise_details(exercise: ExerciseResult) -> list[str]:
     problems = [t for t in exercise.tests if t.status not in ("passed", "skipped")]
-    if not (problems or exercise.notes):
+    notes = [*exercise.notes, *withheld_credit(exercise)]
+    if not (problems or notes):
         return []
-    lines = [f"\n{exercise.name}:", *(bullet(note) for note in exercise.notes)]
+    lines = [f"\n{exercise.name}:", *(bullet(note) for note in notes)]
     if exercise.defined_at is None:
         return lines
     if len(problems) > 1 and len({t.message for t in problems}) == 1:
         statuses = "/".join(sorted({t.status.upper() for t in problems}))
-        lines.append(f"  {statuses} all {len(problems)} tests that ran: {problems[0].message}")
+        ran = sum(t.status != "skipped" for t in exercise.tests)
+        which = f"all {ran} tests that ran" if len(problems) == ran else f"{len(problems)} tests"
+        lines.append(f"  {statuses} {which}: {problems[0].message}")
     else:
         for test in problems[:MAX_FAILURES_SHOWN]:
             lines += [f"  {test.status.upper()} {test.name}", indent(test.message)]
@@ -174,6 +186,10 @@ def render_markdown(report: Report) -> str:
                 "",
             ]
         lines.append("</details>")
+    withheld = [(e.name, text) for e in report.exercises for text in withheld_credit(e)]
+    if withheld:
+        lines += ["", "Points withheld from passing tests:", ""]
+        lines += [f"- **{name}**, {cell(text)}" for name, text in withheld]
     if report.notes:
         lines += ["", "Notes:", ""] + [f"- {cell(note)}" for note in report.notes]
     return "\n".join(lines) + "\n"

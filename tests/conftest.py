@@ -12,7 +12,8 @@ from grader.cases import EXERCISES as CATALOGUE
 from grader.cases import public_case_counts
 from grader.config import CourseConfig, load_config, parse_config
 from grader.grading import grade
-from grader.report import Report
+from grader.report import ExerciseResult, Report, TestResult
+from grader.scoring import award
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
@@ -133,3 +134,20 @@ def grade_pooled(path: Path, config: CourseConfig | None = None, **options) -> R
 @pytest.fixture(scope="session")
 def course() -> CourseConfig:
     return course_config()
+
+
+def withheld_credit_report() -> Report:
+    """A report in which corr2d's public test passes but earns a third of its share: one of
+    three hidden cases passed, as scoring.award rules it when grading."""
+
+    def test(name: str, passed: bool) -> TestResult:
+        message = "" if passed else "the values of the result are off"
+        visibility = "visible" if name.startswith("public") else "hidden"
+        status = "passed" if passed else "failed"
+        return TestResult(f"{name} [cpu]", status, float(passed), 1.0, message, "cpu", visibility)
+
+    tests = [test("public-1", True), test("hidden-1", True)]
+    tests += [test("hidden-2", False), test("hidden-3", False)]
+    tests = award(tests, [t.visibility == "hidden" for t in tests], "proportional")
+    corr2d = ExerciseResult("corr2d", tests, "student.py, line 1")
+    return Report("student.py", 7, (corr2d,), (), "strict", "mxnet")

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ElementTree
 
 import pytest
 from bugs import buggy_text
-from conftest import small_config, with_change, write
+from conftest import small_config, with_change, withheld_credit_report, write
 
 from grader.exports import (
     gradescope_results,
@@ -97,6 +97,14 @@ def test_junit_counts_match_its_test_cases(report):
     assert int(root.get("tests")) == sum(int(s.get("tests")) for s in suites)
     failure = root.find(".//testsuite[@name='Conv2D']/testcase/failure")
     assert failure is not None and "values of the result are off" in failure.text
+
+
+def test_junit_says_why_a_passing_test_earns_less_in_a_suite_property():
+    suite = ElementTree.fromstring(render_junit(withheld_credit_report())).find("testsuite")
+    notes = [p.get("value") for p in suite.iter("property") if p.get("name") == "withheld_credit"]
+    assert len(notes) == 1 and notes[0].startswith("public-1 [cpu]: passed, and earns 0.33")
+    passed = suite.find("testcase[@name='public-1 [cpu]']")
+    assert passed is not None and list(passed) == []
 
 
 def test_junit_survives_control_characters_in_student_output():

@@ -2,7 +2,7 @@
 
 import pytest
 from bugs import buggy_text
-from conftest import EXERCISES, grade_on_cpu, small_config, write
+from conftest import EXERCISES, grade_on_cpu, small_config, withheld_credit_report, write
 
 from grader.config import public_only
 from grader.render import points, render_check, render_markdown, render_table
@@ -55,3 +55,15 @@ def test_every_human_format_shows_the_smallest_failing_input(flipped_check):
         text = render(flipped_check)
         assert "smallest failing input found (not scored):" in text
         assert example.message.splitlines()[0] in text
+
+
+def test_the_table_and_markdown_say_why_a_passing_test_earns_less():
+    report = withheld_credit_report()
+    reason = "passed, and earns 0.33 of its 1 points"
+    table = render_table(report)
+    assert f"  - public-1 [cpu]: {reason}" in table
+    assert "  FAILED 2 tests: the values of the result are off" in table
+    markdown = render_markdown(report)
+    assert "Points withheld from passing tests:" in markdown
+    assert f"- **corr2d**, public-1 [cpu]: {reason}" in markdown
+    assert "(1 of 3)" in markdown
