@@ -43,6 +43,7 @@ STYLES = {
     "numpy_round_trip.py": {"corr2d", "Conv2D", "conv_output_shape", "corr2d_multi_in_out_1x1"},
     "stacked_windows.py": {"corr2d"} | CHANNELS,
     "requires_grad_training.py": {"corr2d", "learn_kernel", "comp_conv2d"},
+    "double_precision.py": {"corr2d", "Conv2D", "learn_kernel", "comp_conv2d"},
 }
 
 # (file, exercises that lose points, old snippet, new snippet, the diagnosis): one per exercise

@@ -1,10 +1,11 @@
 """Everything PyTorch-specific (the book's PyTorch edition), in one place.
 
 Trusted side: `gpu_count` says which GPUs exist, asking NVML, so no CUDA context is made.
-Student side (the worker): `call_exercise` places float32 tensors on a device, calls the
-student's name inside `with torch.device(...)` (PyTorch's counterpart of MXNet's `with ctx:`,
-so `torch.zeros(shape)` lands on the test's device as it does in MXNet), and `plain_result`
-turns whatever came back into plain numpy plus the tensor's device.
+Student side (the worker): `call_exercise` places float32 tensors (float64 where the submission
+made that the default) on a device, calls the student's name inside `with torch.device(...)`
+(PyTorch's counterpart of MXNet's `with ctx:`, so `torch.zeros(shape)` lands on the test's
+device as it does in MXNet), and `plain_result` turns whatever came back into plain numpy plus
+the tensor's device.
 
 CUDA and fork: a process that has initialized CUDA cannot hand it to a fork. `keep_gpu_closed`
 makes the processes that fork later (a batch zygote, a loaded submission) unable to initialize
@@ -249,8 +250,14 @@ class Placement:
             self.device = self.torch.device("cuda", int(device[3:] or 0))
 
     def tensor(self, array: onp.ndarray):
-        tensor = self.torch.tensor(array, dtype=self.torch.float32, device=self.device)
+        tensor = self.torch.tensor(array, dtype=self.dtype(), device=self.device)
         return self.simulation.place(tensor) if self.simulation else tensor
+
+    def dtype(self):
+        """float32, or float64 where the submission made that the default (as its own
+        `torch.ones(...)` would then be, and the layers it builds)."""
+        torch = self.torch
+        return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
 
     @contextlib.contextmanager
     def scope(self) -> Iterator[None]:
@@ -324,6 +331,7 @@ def call_comp_conv2d(fn: Callable, inputs: dict, params: dict, placement: Placem
         kernel_size=tuple(params["kernel_size"]),
         padding=tuple(params["padding"]),
         stride=tuple(params["strides"]),
+        dtype=inputs["X"].dtype,
     )
     layer.to(placement.device)
     with torch.no_grad():
