@@ -112,6 +112,14 @@ def apply_resource_limits(limits: ResourceLimits) -> None:
         resource.setrlimit(kind, (value, value))
 
 
+def worker_python() -> str:
+    """The interpreter the worker runs: this one, by an absolute path without `..` (the
+    sandbox holds only the environment's own folders, so `tests/../.venv/bin/python` would
+    not resolve there). Not resolved through links: a venv's python is a link to its base
+    interpreter, and only the link's path keeps the venv."""
+    return os.path.normpath(os.path.abspath(sys.executable))
+
+
 def read_only_paths() -> list[Path]:
     """What the worker needs to run: Python, the environment, and the grader package only."""
     paths = {
@@ -302,7 +310,7 @@ def bubblewrap_problem() -> str | None:
     uid = unprivileged_uid()
     if uid is not None and shutil.which("setpriv") is None:
         return "setpriv (util-linux) is missing, so the worker cannot drop root"
-    probe = bubblewrap_command([sys.executable, "-I", "-c", "pass"], Path("/tmp"), uid)
+    probe = bubblewrap_command([worker_python(), "-I", "-c", "pass"], Path("/tmp"), uid)
     try:
         done = subprocess.run(probe, capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired) as error:

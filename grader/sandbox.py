@@ -17,7 +17,6 @@ import select
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -38,6 +37,7 @@ from grader.isolation import (
     bubblewrap_command,
     gpu_environment,
     unprivileged_uid,
+    worker_python,
 )
 from grader.submission import Submission
 
@@ -151,7 +151,7 @@ class WorkerProcess:
         self.response_read, response_write = os.pipe()
         os.set_blocking(self.request_write, False)
         argv = [
-            sys.executable,
+            worker_python(),
             "-I",
             "-c",
             BOOT,

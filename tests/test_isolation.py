@@ -153,6 +153,24 @@ def test_the_cli_refuses_strict_without_bubblewrap():
     assert "Traceback" not in done.stderr
 
 
+def test_a_python_named_by_a_relative_path_still_grades_strictly(tmp_path):
+    """`../.venv/bin/python -m grader check` from another folder: Python keeps the `..` in
+    sys.executable, through folders the sandbox does not hold, so the worker must be started
+    by the normalized path."""
+    relative = os.path.relpath(sys.executable, tmp_path)
+    assert relative.startswith("..")
+    done = subprocess.run(
+        [relative, "-m", "grader", "check", str(SOLUTIONS), "--only", "corr2d"]
+        + ["--isolation", "strict"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "[pass] corr2d" in done.stdout
+
+
 # -- GPUs in the sandbox -------------------------------------------------------------------------
 
 FAKE_GPU_NODES = ["nvidia0", "nvidia1", "nvidiactl", "nvidia-uvm", "nvidia-caps/nvidia-cap1"]
