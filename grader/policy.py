@@ -27,11 +27,15 @@ class Violation:
     exercise: str
     name: str  # the forbidden name as configured
     where: str  # "conv_layer.py, line 25"
+    written: str = ""  # as the code spells it (`F.conv2d`, `conv`), where that differs
 
     def message(self) -> str:
+        used = f"{self.written or self.name} ({self.where})"
+        if self.written and self.written != self.name:
+            used += f", which is {self.name}"
         return (
-            f"{self.exercise} uses {self.name} ({self.where}); this exercise asks you to "
-            f"write it without {self.name}, so its tests were not run"
+            f"{self.exercise} uses {used}; this exercise asks you to write it without "
+            f"{self.name}, so its tests were not run"
         )
 
 
@@ -149,7 +153,8 @@ def first_use(
         reference = dotted(node)
         for banned in banned_names:
             if reference and refers_to(reference, banned, aliases):
-                return Violation(exercise.name, banned, f"{label}, line {node.lineno}")
+                where = f"{label}, line {node.lineno}"
+                return Violation(exercise.name, banned, where, reference)
     return None
 
 

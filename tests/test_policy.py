@@ -42,6 +42,15 @@ def test_the_message_names_the_rule_and_the_line(tmp_path):
     )
 
 
+def test_the_message_quotes_an_alias_as_the_code_spells_it(tmp_path):
+    text = "import torch.nn.functional as F\ndef corr2d(X, K):\n    return F.conv2d(X, K)\n"
+    (violation,) = check(tmp_path, text, rule("corr2d", "functional.conv2d")).values()
+    assert violation.message() == (
+        "corr2d uses F.conv2d (student.py, line 3), which is functional.conv2d; this exercise "
+        "asks you to write it without functional.conv2d, so its tests were not run"
+    )
+
+
 @pytest.mark.parametrize(
     "text",
     [
