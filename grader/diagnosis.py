@@ -228,10 +228,12 @@ def diagnose_kernel(case: Case, got: np.ndarray) -> str | None:
     """The likely mistake behind a learned kernel that is not the true one."""
     true = case.reference["kernel"].astype(np.float64)
     if got.shape != true.shape:
-        return (
-            "return the learned weight as a 2-D array of shape kernel_size, e.g. "
-            "conv2d.weight.data().reshape(kernel_size)"
-        )
+        if got.size == true.size and got.ndim == 4:
+            return (
+                f"the layer's weight has shape {tuple(got.shape)}, its output and input "
+                "channels first: return it reshaped to kernel_size, a 2-D array"
+            )
+        return "return the learned weight as a 2-D array of shape kernel_size"
     if not np.all(np.isfinite(got)):
         return (
             "the kernel ran off to infinity, so the loss rose at every step: step against "

@@ -44,6 +44,13 @@ STYLES = {
 # (file, exercises that lose points, old snippet, new snippet, the diagnosis)
 BUGS = [
     (
+        "d2l_1_0_notebook.py",
+        {"learn_kernel"},
+        "    return d2l.reshape(conv2d.weight.data(), kernel_size)",
+        "    return conv2d.weight.data()",
+        "its output and input channels first: return it reshaped to kernel_size",
+    ),
+    (
         "nd_first_edition.py",
         LAYER | {"corr2d_multi_in", "corr2d_multi_in_out"},
         "(X[i: i + h, j: j + w] * K).sum()",

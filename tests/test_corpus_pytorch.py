@@ -49,6 +49,13 @@ STYLES = {
 # (file, exercises that lose points, old snippet, new snippet, the diagnosis): one per exercise
 BUGS = [
     (
+        "double_precision.py",
+        {"learn_kernel"},
+        "return conv2d.weight.detach().reshape(kernel_size)",
+        "return conv2d.weight.detach()",
+        "its output and input channels first: return it reshaped to kernel_size",
+    ),
+    (
         "shifted_slices.py",
         {"corr2d", "Conv2D", "corr2d_multi_in"},
         "out_h, out_w = X.shape[0] - h + 1, X.shape[1] - w + 1",
