@@ -102,6 +102,15 @@ def diagnose_array(exercise: str, case: Case, expected: np.ndarray, got: np.ndar
                 "the batch and channel dimensions are still there: drop the first two "
                 "dimensions, Y.reshape(Y.shape[2:])"
             )
+        squeezed = tuple(n for n in expected.shape if n != 1)
+        if got.shape == squeezed and close(got, expected.reshape(squeezed)):
+            cause = (
+                f"the output's own dimension of size 1 was dropped (expected "
+                f"{expected.shape}): squeeze() removes every dimension of size 1"
+            )
+            if exercise == "comp_conv2d":
+                cause += "; drop only the first two, Y.reshape(Y.shape[2:])"
+            return cause
         return shape_formula(got.shape, case, expected.shape)
     if (
         got.ndim == 2

@@ -56,6 +56,13 @@ BUGS = [
         "its output and input channels first: return it reshaped to kernel_size",
     ),
     (
+        "double_precision.py",
+        {"comp_conv2d"},
+        "return out.squeeze(0).squeeze(0)",
+        "return out.squeeze()",
+        "squeeze() removes every dimension of size 1; drop only the first two",
+    ),
+    (
         "shifted_slices.py",
         {"corr2d", "Conv2D", "corr2d_multi_in"},
         "out_h, out_w = X.shape[0] - h + 1, X.shape[1] - w + 1",
