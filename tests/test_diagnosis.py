@@ -41,7 +41,12 @@ def test_a_missing_plus_one_in_the_shape_formula():
 
 def test_a_kernel_returned_with_its_batch_dimensions():
     case = EXERCISES["learn_kernel"].public_cases()[0]
-    assert "2-D array of shape kernel_size" in diagnose_kernel(case, np.zeros((1, 1, 1, 2)))
+    cause = diagnose_kernel(case, np.zeros((1, 1, 1, 2)))
+    assert cause.startswith("the layer's weight has shape (1, 1, 1, 2)")
+    assert "reshaped to kernel_size" in cause and "data()" not in cause
+    assert diagnose_kernel(case, np.zeros(3)) == (
+        "return the learned weight as a 2-D array of shape kernel_size"
+    )
 
 
 class LoopOracle:
