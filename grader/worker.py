@@ -209,7 +209,8 @@ class Worker:
         self.reply({"event": event, "status": ended(status)})
 
     def fork_submission_process(self) -> None:
-        """A zygote (batch grading) imported MXNet once; each submission gets a fresh fork."""
+        """A zygote (batch grading) imported the framework once; each submission gets a fresh
+        fork."""
         pid = self.fork_child("submission")
         if pid == 0:
             self.reply({"event": "ready", "framework": self.backend.FRAMEWORK})
@@ -381,7 +382,7 @@ class Worker:
                 header["device"],
                 header.get("api", "np"),
             )
-            type_name, array, _ = self.backend.plain_result(value)
+            type_name, array = self.backend.plain_result(value)
         except self.backend.WrongInterface as error:
             self.reply({"ok": False, "kind": "interface", "message": str(error)})
             return

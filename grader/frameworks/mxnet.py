@@ -3,8 +3,8 @@
 Trusted side (the grader's process): `check_installed` and `gpu_count`; `MXNetOracle` is
 MXNet's own convolution in float64, which tests/test_oracle.py holds the oracle to.
 Student side (the worker process): `call_exercise` places inputs on a device, calls the
-student's name the way the exercise means it to be called, and `plain_result` turns whatever
-came back into plain numpy plus a note. Nothing here compares or scores.
+student's name the way the exercise means it to be called and says the result's context, and
+`plain_result` turns whatever came back into plain numpy. Nothing here compares or scores.
 """
 
 from __future__ import annotations
@@ -224,9 +224,9 @@ def call_exercise(
     return value, after, str(value.ctx) if isinstance(value, mx.nd.NDArray) else None
 
 
-def plain_result(value: Any) -> tuple[str, onp.ndarray | None, str | None]:
-    """(type name, the value as a plain numpy array or None, its MXNet context or None)."""
+def plain_result(value: Any) -> tuple[str, onp.ndarray | None]:
+    """(type name, the value as a plain numpy array or None); its context is call_exercise's."""
     mx = _mxnet()
     if isinstance(value, mx.nd.NDArray):  # mxnet.np.ndarray is a subclass
-        return type_name(value), value.asnumpy(), str(value.ctx)
-    return type_name(value), plain_numbers(value), None
+        return type_name(value), value.asnumpy()
+    return type_name(value), plain_numbers(value)

@@ -4,8 +4,8 @@ Trusted side: `gpu_count` says which GPUs exist, asking NVML, so no CUDA context
 Student side (the worker): `call_exercise` places float32 tensors (float64 where the submission
 made that the default) on a device, calls the student's name inside `with torch.device(...)`
 (PyTorch's counterpart of MXNet's `with ctx:`, so `torch.zeros(shape)` lands on the test's
-device as it does in MXNet), and `plain_result` turns whatever came back into plain numpy plus
-the tensor's device.
+device as it does in MXNet) and says which device the result is on, and `plain_result` turns
+whatever came back into plain numpy.
 
 CUDA and fork: a process that has initialized CUDA cannot hand it to a fork. `keep_gpu_closed`
 makes the processes that fork later (a batch zygote, a loaded submission) unable to initialize
@@ -367,15 +367,16 @@ def call_exercise(
     return value, after, where
 
 
-def plain_result(value: Any) -> tuple[str, onp.ndarray | None, str | None]:
-    """(type name, the value as a plain numpy array or None, its device or None)."""
+def plain_result(value: Any) -> tuple[str, onp.ndarray | None]:
+    """(type name, the value as a plain numpy array or None); its device is call_exercise's
+    (which knows the simulated GPU's tags)."""
     torch = _torch()
     if isinstance(value, torch.Tensor):
         try:
             array = value.detach().resolve_conj().resolve_neg().cpu()
             if array.dtype in (torch.bfloat16, torch.float16):
                 array = array.float()
-            return type_name(value), onp.ascontiguousarray(array.numpy()), str(value.device)
+            return type_name(value), onp.ascontiguousarray(array.numpy())
         except Exception:  # a meta, sparse or otherwise unreadable tensor
-            return type_name(value), None, str(value.device)
-    return type_name(value), plain_numbers(value), None
+            return type_name(value), None
+    return type_name(value), plain_numbers(value)
