@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from grader import protocol
-from grader.array_api import ONE_API, array_apis
+from grader import frameworks, protocol
+from grader.array_api import array_apis
 from grader.config import Limits
 from grader.isolation import (
     GRADER_PACKAGE,
@@ -277,8 +277,8 @@ class PooledWorker:
 
 
 class WorkerPool:
-    """A zygote for batch grading: one worker that imported MXNet once and forks a fresh
-    process for each submission, one at a time. Between submissions the submission folder
+    """A zygote for batch grading: one worker that imported its framework once and forks a
+    fresh process for each submission, one at a time. Between submissions the submission folder
     is emptied (here) and the sandbox's private /tmp (by the zygote), and every process the
     last one left is killed; a hung or dead zygote is replaced."""
 
@@ -351,12 +351,11 @@ class Sandbox:
         gpu: bool = False,
     ) -> None:
         """With a pool (batch grading), the submission runs in a fork of the pool's zygote,
-        which imported MXNet once; without one, in a worker of its own."""
+        which imported the framework once; without one, in a worker of its own."""
         self.submission, self.names, self.limits = submission, names, limits
         self.isolation, self.pool = isolation, pool
         self.framework, self.gpu = (pool.framework, pool.gpu) if pool else (framework, gpu)
-        # Each call's inputs are of its name's API: MXNet has two, PyTorch one.
-        self.apis = array_apis(submission, names) if self.framework == "mxnet" else ONE_API
+        self.apis = array_apis(submission, names, self.framework)  # each call's inputs' API
         self.resource_limits = resource_limits(limits, self.gpu)
         self.restarts = 0
         self.skipped: list[str] = []  # statements that hung loading, skipped from then on
@@ -380,7 +379,7 @@ class Sandbox:
         self.log_path = self.root / "output.log"
         self.log_offset = 0
         copy_submission(submission, self.workdir, self.uid)
-        self.worker = self.start_worker()  # it imports MXNet meanwhile
+        self.worker = self.start_worker()  # it imports the framework meanwhile
 
     def __enter__(self) -> Sandbox:
         return self
@@ -481,7 +480,8 @@ class Sandbox:
             where = f" (still running {progress[-1]})" if progress else ""
             if stage == "start":
                 reason = (
-                    f"starting Python and MXNet took longer than {self.limits.startup_seconds:g} s"
+                    f"starting Python and {frameworks.NAMES[self.framework]} took longer than "
+                    f"{self.limits.startup_seconds:g} s"
                 )
             else:
                 reason = (

@@ -1,7 +1,7 @@
 import pytest
 from conftest import ALL_NAMES, solution_text, write
 
-from grader.array_api import ND, NP, array_apis, edition_note
+from grader.array_api import ND, NP, TORCH, array_apis, edition_note
 from grader.submission import read_submission
 
 NAMES = sorted(ALL_NAMES)
@@ -96,6 +96,12 @@ def test_a_folder_mixing_both_apis_grades_each_name_in_its_own(tmp_path):
 def test_the_solutions_are_np(tmp_path):
     apis = apis_of(tmp_path, solution_text())
     assert {apis.of(name) for name in NAMES} == {NP}
+
+
+def test_pytorch_has_one_api_whatever_the_code_imports(tmp_path):
+    path = write(tmp_path, "student.py", "from mxnet import nd\n" + LOOP.format(zeros="nd.zeros"))
+    apis = array_apis(read_submission(path), NAMES, "pytorch")
+    assert {apis.of(name) for name in NAMES} == {TORCH}
 
 
 @pytest.mark.parametrize(
