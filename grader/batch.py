@@ -4,8 +4,8 @@ Each finished submission's report (JSON and HTML) is written at once (atomically
 reports folder, and the gradebook CSV is rewritten from all finished rows after each one, so an
 interruption loses nothing already graded; `resume` skips the submissions whose report is
 there. At the end, index.html in the reports folder gives the class overview. Submissions run
-in parallel on a local process pool (each pool process imports MXNet once), or on a Dask
-cluster when a scheduler address is given."""
+in parallel on a local process pool (each pool process keeps one zygote, which imports the
+framework once), or on a Dask cluster when a scheduler address is given."""
 
 from __future__ import annotations
 

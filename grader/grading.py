@@ -411,7 +411,7 @@ def grade_submission(
         else None
     )
     try:
-        # The worker imports MXNet in its own process meanwhile; these overlap.
+        # The worker imports the framework in its own process meanwhile; these overlap.
         plans = plan_exercises(config, seed)
         gpus = frameworks.backend(config.framework).gpu_count() if uses_gpu(device, config) else 0
         devices = plan_devices(config, device, gpus)

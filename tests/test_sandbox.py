@@ -19,10 +19,12 @@ K = np.ones((2, 2), dtype=np.float32)
 STRICT = Isolation("strict")
 
 
-def open_sandbox(folder: Path, text: str, names=("corr2d",), isolation=STRICT, **limits):
+def open_sandbox(
+    folder: Path, text: str, names=("corr2d",), isolation=STRICT, framework="mxnet", **limits
+):
     path = write(folder, "student.py", text)
     limits = replace(small_config().limits, **limits)
-    return Sandbox(read_submission(path), list(names), limits, isolation)
+    return Sandbox(read_submission(path), list(names), limits, isolation, framework=framework)
 
 
 def call(sandbox: Sandbox, time_limit: float = 5.0, data: np.ndarray = X):
@@ -59,6 +61,15 @@ def test_definitions_and_top_level_errors_are_reported_and_grading_goes_on(tmp_p
     assert result.status == "returned" and result.type_name == "mxnet.numpy.ndarray"
     assert result.context == "cpu(0)" and result.array.tolist() == [[1, 2], [4, 5]]
     assert result.inputs_after["X"].tolist() == X.tolist()
+
+
+@pytest.mark.parametrize("framework, name", [("mxnet", "MXNet"), ("pytorch", "PyTorch")])
+def test_a_worker_that_starts_too_slowly_names_its_framework(tmp_path, framework, name):
+    if framework == "pytorch":
+        pytest.importorskip("torch")
+    with open_sandbox(tmp_path, "x = 1\n", framework=framework, startup_seconds=0.1) as sandbox:
+        loaded = sandbox.load()
+    assert loaded.failure == f"starting Python and {name} took longer than 0.1 s"
 
 
 def test_an_endless_loop_times_out_and_the_next_test_gets_a_fresh_worker(tmp_path):
