@@ -33,22 +33,26 @@ def test_forbidden_names_are_found_however_they_are_spelled(tmp_path, text):
     assert found["corr2d"].where.startswith("student.py, line ")
 
 
-def test_the_message_names_the_rule_and_the_line(tmp_path):
-    text = "from mxnet.gluon import nn\n\n\ndef corr2d(X, K):\n    return nn.Conv2D(1, 2)\n"
-    (violation,) = check(tmp_path, text, rule("corr2d", "nn.Conv2D")).values()
-    assert violation.message() == (
-        "corr2d uses nn.Conv2D (student.py, line 5); this exercise asks you to write it "
-        "without nn.Conv2D, so its tests were not run"
-    )
-
-
-def test_the_message_quotes_an_alias_as_the_code_spells_it(tmp_path):
-    text = "import torch.nn.functional as F\ndef corr2d(X, K):\n    return F.conv2d(X, K)\n"
-    (violation,) = check(tmp_path, text, rule("corr2d", "functional.conv2d")).values()
-    assert violation.message() == (
-        "corr2d uses F.conv2d (student.py, line 3), which is functional.conv2d; this exercise "
-        "asks you to write it without functional.conv2d, so its tests were not run"
-    )
+@pytest.mark.parametrize(
+    "text, banned, message",
+    [
+        (
+            "from mxnet.gluon import nn\n\n\ndef corr2d(X, K):\n    return nn.Conv2D(1, 2)\n",
+            "nn.Conv2D",
+            "corr2d uses nn.Conv2D (student.py, line 5); this exercise asks you to write it "
+            "without nn.Conv2D, so its tests were not run",
+        ),
+        (  # an alias is quoted as the code spells it
+            "import torch.nn.functional as F\ndef corr2d(X, K):\n    return F.conv2d(X, K)\n",
+            "functional.conv2d",
+            "corr2d uses F.conv2d (student.py, line 3), which is functional.conv2d; this "
+            "exercise asks you to write it without functional.conv2d, so its tests were not run",
+        ),
+    ],
+)
+def test_the_message_names_the_rule_and_the_line(tmp_path, text, banned, message):
+    (violation,) = check(tmp_path, text, rule("corr2d", banned)).values()
+    assert violation.message() == message
 
 
 @pytest.mark.parametrize(

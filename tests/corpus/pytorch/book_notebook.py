@@ -6,7 +6,7 @@ from torch import nn
 
 # In[ ]:
 def corr2d(X, K):  #@save
-    """Compute 2D cross-correlation."""
+    """Slide K over X and sum each window times K."""
     h, w = K.shape
     Y = d2l.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1))
     for i in range(Y.shape[0]):
